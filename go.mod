@@ -1,0 +1,3 @@
+module github.com/gocli/gocli
+
+go 1.26

@@ -1,0 +1,2 @@
+// Package consensus is gocli's Raft engine.
+package consensus

@@ -81,6 +81,7 @@ type Node struct {
 	statusMu   sync.Mutex
 	lastStatus Status
 	leaderID   atomic.Uint64
+	termA      atomic.Uint64
 	appliedIdx atomic.Uint64
 }
 
@@ -326,6 +327,9 @@ func (n *Node) SetFilter(f Filter) { n.trans.SetFilter(f) }
 
 // Leader returns the ID of the leader this node knows of (0 if none).
 func (n *Node) Leader() uint64 { return n.leaderID.Load() }
+
+// Term returns the current term as this node knows it.
+func (n *Node) Term() uint64 { return n.termA.Load() }
 
 // IsLeader reports whether this node is the leader.
 func (n *Node) IsLeader() bool { return n.leaderID.Load() == n.id }
@@ -639,6 +643,7 @@ func (n *Node) handleReady(rd raft.Ready) error {
 	}
 	if hs := rd.HardState; hs != nil && hs.GetTerm() != n.term && hs.GetTerm() != 0 {
 		n.term = hs.GetTerm()
+		n.termA.Store(n.term)
 		n.events.publish(Event{Type: EventTermChanged, Node: n.id, Term: n.term, Leader: n.lead, Time: time.Now()})
 	}
 	// The leader sends before its own fsync: followers persist in

@@ -22,6 +22,20 @@ import (
 
 var osPID = os.Getpid()
 
+// kindError is an error that reads as its message but matches a sentinel
+// with errors.Is.
+type kindError struct {
+	msg  string
+	kind error
+}
+
+func (e *kindError) Error() string { return e.msg }
+func (e *kindError) Unwrap() error { return e.kind }
+
+func errorOf(kind error, format string, args ...any) error {
+	return &kindError{msg: fmt.Sprintf(format, args...), kind: kind}
+}
+
 // Errors callers branch on.
 var (
 	// ErrUnknownNode: the node ID is not a member of the cluster.
@@ -53,6 +67,9 @@ type Options struct {
 	// Port+100+i-1 for peers and Port+200+i-1 for HTTP. 0 picks free
 	// ports (and a restarted cluster keeps the ones it had).
 	Port int
+	// PortFallback picks free ports instead when Port's ports are taken
+	// (used for the default port, not for one the user chose).
+	PortFallback bool
 	// Processes runs each node in its own child process.
 	Processes bool
 	// Seed seeds the fault filters (default: from the clock).
@@ -116,9 +133,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	spec, err := readSpec(opts.Dir)
 	switch {
 	case err == nil && spec.Bootstrapped:
-		if spec.Processes != opts.Processes && opts.Processes {
-			spec.Processes = true
-		}
+		spec.Processes = opts.Processes
 		spec.Tick = opts.Tick
 		spec.Seed = opts.Seed
 	case err == nil || errors.Is(err, os.ErrNotExist):
@@ -161,7 +176,10 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 }
 
 func newSpec(opts Options) (*ClusterSpec, error) {
-	spec := &ClusterSpec{Name: opts.Name, ClusterID: clusterID(opts.Name), Tick: opts.Tick,
+	if opts.Port > 0 && opts.PortFallback && !portsFree(opts) {
+		opts.Port = 0
+	}
+	spec := &ClusterSpec{Name: opts.Name, ClusterID: clusterID(opts.Name), Tick: opts.Tick, BasePort: opts.Port,
 		Processes: opts.Processes, Seed: opts.Seed, NextID: uint64(opts.Nodes) + 1}
 	for i := 1; i <= opts.Nodes; i++ {
 		n, err := newNodeSpec(opts, uint64(i))
@@ -196,6 +214,24 @@ func newNodeSpec(opts Options, id uint64) (NodeSpec, error) {
 	}
 	n.ClientAddr, n.PeerAddr, n.HTTPAddr = addrs[0], addrs[1], addrs[2]
 	return n, nil
+}
+
+// portsFree reports whether every port a new cluster would use is free.
+func portsFree(opts Options) bool {
+	var addrs []string
+	for i := 0; i < opts.Nodes; i++ {
+		for _, off := range []int{0, 100, 200} {
+			addrs = append(addrs, net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port+off+i)))
+		}
+	}
+	lns, err := listenAll(addrs...)
+	if err != nil {
+		return false
+	}
+	for _, l := range lns {
+		l.Close()
+	}
+	return true
 }
 
 // freeAddrs asks the kernel for free ports. They are released before the
@@ -285,7 +321,7 @@ func (c *Cluster) member(id uint64) (member, error) {
 	defer c.mu.Unlock()
 	m, ok := c.members[id]
 	if !ok {
-		return nil, fmt.Errorf("node %d: %w (members: %s)", id, ErrUnknownNode, idList(c.spec.Nodes))
+		return nil, errorOf(ErrUnknownNode, "unknown node %d (members: %s)", id, idList(c.spec.Nodes))
 	}
 	return m, nil
 }
@@ -468,7 +504,7 @@ func (c *Cluster) Kill(id uint64) error {
 		return err
 	}
 	if !m.alive() {
-		return fmt.Errorf("kill node %d: %w: it is already down", id, ErrNodeState)
+		return errorOf(ErrNodeState, "kill node %d: it is already down", id)
 	}
 	if err := m.kill(); err != nil {
 		return fmt.Errorf("kill node %d: %w", id, err)
@@ -493,7 +529,7 @@ func (c *Cluster) Restart(id uint64) error {
 		return err
 	}
 	if m.alive() {
-		return fmt.Errorf("restart node %d: %w: it is running (kill it first)", id, ErrNodeState)
+		return errorOf(ErrNodeState, "restart node %d: it is running (kill it first)", id)
 	}
 	if err := c.startMember(m); err != nil {
 		return fmt.Errorf("restart node %d: %w", id, err)
@@ -531,7 +567,7 @@ func (c *Cluster) Pause(id uint64) error {
 	already := c.paused[id]
 	c.mu.Unlock()
 	if !m.alive() || already {
-		return fmt.Errorf("pause node %d: %w: it is %s", id, ErrNodeState, map[bool]string{true: "already paused", false: "down"}[already])
+		return errorOf(ErrNodeState, "pause node %d: it is %s", id, map[bool]string{true: "already paused", false: "down"}[already])
 	}
 	if err := m.setPaused(true); err != nil {
 		return fmt.Errorf("pause node %d: %w", id, err)
@@ -556,7 +592,7 @@ func (c *Cluster) Resume(id uint64) error {
 	paused := c.paused[id]
 	c.mu.Unlock()
 	if !paused {
-		return fmt.Errorf("resume node %d: %w: it is not paused", id, ErrNodeState)
+		return errorOf(ErrNodeState, "resume node %d: it is not paused", id)
 	}
 	c.mu.Lock()
 	delete(c.paused, id)
@@ -731,9 +767,7 @@ func (c *Cluster) AddNode(ctx context.Context) (NodeSpec, error) {
 	c.mu.Lock()
 	id := c.spec.NextID
 	opts := c.opts
-	if c.opts.Port > 0 {
-		opts.Port = c.opts.Port
-	}
+	opts.Port = c.spec.BasePort
 	c.mu.Unlock()
 	n, err := newNodeSpec(opts, id)
 	if err != nil {
@@ -780,7 +814,7 @@ func (c *Cluster) RemoveNode(ctx context.Context, id uint64) error {
 	c.mu.Lock()
 	if len(c.spec.Nodes) == 1 {
 		c.mu.Unlock()
-		return fmt.Errorf("remove node %d: %w: it is the last member", id, ErrNodeState)
+		return errorOf(ErrNodeState, "remove node %d: it is the last member", id)
 	}
 	c.mu.Unlock()
 	if err := c.retryOnLeader(ctx, func(ctx context.Context, l member) error { return l.removeMember(ctx, id) }); err != nil {
@@ -808,7 +842,7 @@ func (c *Cluster) TransferLeader(ctx context.Context, id uint64) error {
 		return err
 	}
 	if !m.alive() {
-		return fmt.Errorf("transfer leadership to node %d: %w: it is down", id, ErrNodeState)
+		return errorOf(ErrNodeState, "transfer leadership to node %d: it is down", id)
 	}
 	return c.retryOnLeader(ctx, func(ctx context.Context, l member) error {
 		if err := l.transferLeader(ctx, id); err != nil {

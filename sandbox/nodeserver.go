@@ -97,7 +97,7 @@ func startNodeServer(cfg nodeConfig) (*nodeServer, error) {
 		closeAll()
 		return nil, fmt.Errorf("node %d: open log: %w", spec.ID, err)
 	}
-	logger := slog.New(slog.NewTextHandler(logF, &slog.HandlerOptions{Level: slog.LevelInfo})).With("node", spec.ID)
+	logger := slog.New(slog.NewTextHandler(logF, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
 	ccfg := consensus.DefaultConfig()
 	ccfg.ID = spec.ID

@@ -45,6 +45,8 @@ type ClusterSpec struct {
 	Seed      uint64        `json:"seed"`
 	Nodes     []NodeSpec    `json:"nodes"`
 	NextID    uint64        `json:"next_id"`
+	// BasePort is the first client port (0: ports were picked free).
+	BasePort int `json:"base_port,omitempty"`
 	// Bootstrapped is set once the cluster has started: a restart then
 	// resumes from the data directories instead of bootstrapping.
 	Bootstrapped bool `json:"bootstrapped,omitempty"`

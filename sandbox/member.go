@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/gocli/gocli/consensus"
 )
@@ -40,7 +41,7 @@ type member interface {
 // cluster's Filter, so setFaults has nothing to do.
 type localMember struct {
 	cfg nodeConfig
-	ns  *nodeServer
+	ns  atomic.Pointer[nodeServer] // nil while down
 }
 
 func (m *localMember) start(peers []consensus.Peer) error {
@@ -50,24 +51,23 @@ func (m *localMember) start(peers []consensus.Peer) error {
 	if err != nil {
 		return err
 	}
-	m.ns = ns
+	m.ns.Store(ns)
 	return nil
 }
 
 func (m *localMember) kill() error {
-	if m.ns == nil {
+	ns := m.ns.Swap(nil)
+	if ns == nil {
 		return nil
 	}
-	err := m.ns.stop()
-	m.ns = nil
-	return err
+	return ns.stop()
 }
 
-func (m *localMember) alive() bool { return m.ns != nil }
+func (m *localMember) alive() bool { return m.ns.Load() != nil }
 
 func (m *localMember) setPaused(p bool) error {
-	if m.ns != nil {
-		m.ns.paused.Store(p)
+	if ns := m.ns.Load(); ns != nil {
+		ns.paused.Store(p)
 	}
 	return nil
 }
@@ -75,10 +75,11 @@ func (m *localMember) setPaused(p bool) error {
 func (m *localMember) setFaults(FaultSpec) error { return nil }
 
 func (m *localMember) node() (*consensus.Node, error) {
-	if m.ns == nil {
+	ns := m.ns.Load()
+	if ns == nil {
 		return nil, consensus.ErrStopped
 	}
-	return m.ns.kv.Node(), nil
+	return ns.kv.Node(), nil
 }
 
 func (m *localMember) status(context.Context) (consensus.Status, error) {

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -39,6 +40,11 @@ const exitPortInUse = 3
 type procMember struct {
 	c    *Cluster
 	spec NodeSpec
+	p    atomic.Pointer[proc] // nil while down
+}
+
+// proc is one run of a child process; done closes when it exits.
+type proc struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 }
@@ -79,7 +85,7 @@ func (m *procMember) start(peers []consensus.Peer) error {
 		_ = cmd.Wait()
 		close(done)
 	}()
-	m.cmd, m.done = cmd, done
+	m.p.Store(&proc{cmd: cmd, done: done})
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
@@ -90,7 +96,7 @@ func (m *procMember) start(peers []consensus.Peer) error {
 		}
 		select {
 		case <-done:
-			m.cmd, m.done = nil, nil
+			m.p.Store(nil)
 			if cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == exitPortInUse {
 				return fmt.Errorf("node %d: %w: %s", m.spec.ID, ErrPortInUse, lastLine(m.spec.LogFile))
 			}
@@ -111,36 +117,41 @@ func lastLine(path string) string {
 }
 
 func (m *procMember) kill() error {
-	if m.cmd == nil {
+	p := m.p.Swap(nil)
+	if p == nil {
 		return nil
 	}
-	_ = m.cmd.Process.Signal(syscall.SIGCONT) // a stopped process dies only once continued on some kernels
-	_ = m.cmd.Process.Kill()
-	<-m.done
-	m.cmd, m.done = nil, nil
+	_ = p.cmd.Process.Kill()
+	<-p.done
 	return nil
 }
 
-func (m *procMember) alive() bool { return m.cmd != nil }
+func (m *procMember) alive() bool { return m.p.Load() != nil }
 
-func (m *procMember) setPaused(p bool) error {
-	if m.cmd == nil {
+func (m *procMember) setPaused(paused bool) error {
+	p := m.p.Load()
+	if p == nil {
 		return nil
 	}
-	if p {
-		return m.cmd.Process.Signal(syscall.SIGSTOP)
+	if paused {
+		return p.cmd.Process.Signal(syscall.SIGSTOP)
 	}
-	return m.cmd.Process.Signal(syscall.SIGCONT)
+	return p.cmd.Process.Signal(syscall.SIGCONT)
 }
 
 func (m *procMember) pid() int {
-	if m.cmd == nil {
-		return 0
+	if p := m.p.Load(); p != nil {
+		return p.cmd.Process.Pid
 	}
-	return m.cmd.Process.Pid
+	return 0
 }
 
-func (m *procMember) exited() <-chan struct{} { return m.done }
+func (m *procMember) exited() <-chan struct{} {
+	if p := m.p.Load(); p != nil {
+		return p.done
+	}
+	return nil
+}
 
 // agentError is an error reported by a child; Retryable marks leadership
 // and timing errors that retryOnLeader should retry.
@@ -188,7 +199,7 @@ func (m *procMember) call(ctx context.Context, method, path string, in, out any)
 }
 
 func (m *procMember) setFaults(f FaultSpec) error {
-	if m.cmd == nil {
+	if !m.alive() {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)

@@ -220,14 +220,17 @@ func applyRecord(rec Record, st *State) error {
 		}
 		idx := e.GetIndex()
 		if n := len(st.Entries); n > 0 {
-			first := st.Entries[0].GetIndex()
-			if idx <= st.Entries[n-1].GetIndex() {
+			first, last := st.Entries[0].GetIndex(), st.Entries[n-1].GetIndex()
+			switch {
+			case idx > last+1:
+				// A gap: the node installed a snapshot from its leader and
+				// the log resumes after it; older entries are superseded.
+				st.Entries = st.Entries[:0]
+			case idx <= last && idx < first:
+				st.Entries = st.Entries[:0]
+			case idx <= last:
 				// Raft overwrote an uncommitted tail: drop the old suffix.
-				if idx < first {
-					st.Entries = st.Entries[:0]
-				} else {
-					st.Entries = st.Entries[:idx-first]
-				}
+				st.Entries = st.Entries[:idx-first]
 			}
 		}
 		st.Entries = append(st.Entries, e)

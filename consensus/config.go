@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Peer names a cluster member and the address its transport listens on.
@@ -82,6 +83,10 @@ type Config struct {
 	// Registerer, when set, receives the node's Prometheus collectors,
 	// labelled with node_id. Nothing is registered globally.
 	Registerer prometheus.Registerer
+	// TracerProvider, when set, traces each proposal with an OpenTelemetry
+	// span ("consensus.propose") from Propose to its return, with
+	// "committed" and "applied" events. Nil disables tracing.
+	TracerProvider trace.TracerProvider
 }
 
 // DefaultConfig returns a Config with the engine's defaults: 100ms ticks,

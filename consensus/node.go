@@ -17,6 +17,10 @@ import (
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gocli/gocli/consensus/wal"
@@ -39,6 +43,7 @@ type Node struct {
 	log     *slog.Logger
 	sm      StateMachine
 	metrics *metrics
+	tracer  trace.Tracer
 	trans   *TCPTransport
 	wal     *wal.WAL
 	snapDir string
@@ -100,6 +105,7 @@ type proposal struct {
 	done    chan proposalResult
 	commitT time.Time
 	cc      *raftpb.ConfChangeV2
+	span    trace.Span
 }
 
 type proposalResult struct {
@@ -155,6 +161,11 @@ func StartNode(cfg Config, sm StateMachine) (*Node, error) {
 		confState:   &raftpb.ConfState{},
 	}
 	n.reqSeq.Store(rand.Uint64() >> 1)
+	tp := cfg.TracerProvider
+	if tp == nil {
+		tp = noop.NewTracerProvider()
+	}
+	n.tracer = tp.Tracer("github.com/gocli/gocli/consensus")
 	fresh, err := n.openStorage()
 	if err != nil {
 		return nil, err
@@ -388,7 +399,18 @@ func (n *Node) Propose(ctx context.Context, cmd []byte) (any, error) {
 	return n.propose(ctx, &proposal{id: id, data: data})
 }
 
-func (n *Node) propose(ctx context.Context, p *proposal) (any, error) {
+func (n *Node) propose(ctx context.Context, p *proposal) (val any, err error) {
+	ctx, p.span = n.tracer.Start(ctx, "consensus.propose", trace.WithAttributes(
+		attribute.String("consensus.node", fmt.Sprintf("%x", n.id)),
+		attribute.Int("consensus.bytes", len(p.data)),
+		attribute.Bool("consensus.conf_change", p.cc != nil)))
+	defer func() {
+		if err != nil {
+			p.span.RecordError(err)
+			p.span.SetStatus(codes.Error, err.Error())
+		}
+		p.span.End()
+	}()
 	p.start = time.Now()
 	p.done = make(chan proposalResult, 1)
 	n.waitMu.Lock()
@@ -762,7 +784,7 @@ func (n *Node) apply(ents []*raftpb.Entry) error {
 			if len(data) >= entryHeader && data[0] == entryKindCommand {
 				id := binary.BigEndian.Uint64(data[1:9])
 				val := n.sm.Apply(idx, data[entryHeader:])
-				n.observe(id, now)
+				n.observe(id, idx, now)
 				n.finish(id, proposalResult{val: val})
 			}
 		case raftpb.EntryConfChange, raftpb.EntryConfChangeV2:
@@ -779,7 +801,7 @@ func (n *Node) apply(ents []*raftpb.Entry) error {
 	return nil
 }
 
-func (n *Node) observe(id uint64, committed time.Time) {
+func (n *Node) observe(id, index uint64, committed time.Time) {
 	n.waitMu.Lock()
 	p, ok := n.waiters[id]
 	n.waitMu.Unlock()
@@ -787,6 +809,9 @@ func (n *Node) observe(id uint64, committed time.Time) {
 		return
 	}
 	now := time.Now()
+	idx := trace.WithAttributes(attribute.Int64("consensus.index", int64(index)))
+	p.span.AddEvent("committed", trace.WithTimestamp(committed), idx)
+	p.span.AddEvent("applied", trace.WithTimestamp(now), idx)
 	n.metrics.proposeCommit.Observe(committed.Sub(p.start).Seconds())
 	n.metrics.commitApply.Observe(now.Sub(committed).Seconds())
 	n.metrics.proposeApply.Observe(now.Sub(p.start).Seconds())

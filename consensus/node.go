@@ -44,7 +44,7 @@ type Node struct {
 	sm      StateMachine
 	metrics *metrics
 	tracer  trace.Tracer
-	trans   *TCPTransport
+	trans   Transport
 	wal     *wal.WAL
 	snapDir string
 
@@ -202,17 +202,24 @@ func StartNode(cfg Config, sm StateMachine) (*Node, error) {
 			return nil, fmt.Errorf("bootstrap node %x: %w", cfg.ID, err)
 		}
 	}
-	ln := cfg.Listener
-	if ln == nil {
-		ln, err = net.Listen("tcp", cfg.ListenAddr)
-		if err != nil {
+	if cfg.NewTransport != nil {
+		if n.trans, err = cfg.NewTransport((*nodeHandler)(n)); err != nil {
 			n.wal.Close()
-			return nil, fmt.Errorf("listen for peers on %s: %w", cfg.ListenAddr, err)
+			return nil, fmt.Errorf("create transport for node %x: %w", cfg.ID, err)
 		}
+	} else {
+		ln := cfg.Listener
+		if ln == nil {
+			ln, err = net.Listen("tcp", cfg.ListenAddr)
+			if err != nil {
+				n.wal.Close()
+				return nil, fmt.Errorf("listen for peers on %s: %w", cfg.ListenAddr, err)
+			}
+		}
+		n.trans = NewTCPTransport(cfg.ID, ln, (*nodeHandler)(n), TransportOptions{
+			QueueSize: cfg.PeerQueueSize, DialTimeout: cfg.DialTimeout, Logger: logger,
+		})
 	}
-	n.trans = NewTCPTransport(cfg.ID, ln, (*nodeHandler)(n), TransportOptions{
-		QueueSize: cfg.PeerQueueSize, DialTimeout: cfg.DialTimeout, Logger: logger,
-	})
 	if cfg.Filter != nil {
 		n.trans.SetFilter(cfg.Filter)
 	}
@@ -333,7 +340,7 @@ func (n *Node) ID() uint64 { return n.id }
 func (n *Node) Addr() string { return n.trans.Addr() }
 
 // Transport returns the node's peer transport.
-func (n *Node) Transport() *TCPTransport { return n.trans }
+func (n *Node) Transport() Transport { return n.trans }
 
 // SetFilter installs a fault filter on the node's outbound messages.
 func (n *Node) SetFilter(f Filter) { n.trans.SetFilter(f) }

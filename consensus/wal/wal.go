@@ -36,10 +36,12 @@ type CorruptError struct {
 	Err    error
 }
 
+// Error describes the damage and what to do about it.
 func (e *CorruptError) Error() string {
 	return fmt.Sprintf("wal: corrupt record in %s at offset %d: %v (the log is damaged before its end; restore this node from a peer by removing its data directory and re-adding it)", e.File, e.Offset, e.Err)
 }
 
+// Unwrap returns the decoding error (ErrCRCMismatch, ErrBadLength, ...).
 func (e *CorruptError) Unwrap() error { return e.Err }
 
 // State is what Open read back from the log.

@@ -77,6 +77,8 @@ type Node struct {
 	lead         uint64
 	term         uint64
 	role         raft.StateType
+	parked       []*proposal // dropped by raft for want of a leader; retried
+	retryParked  bool
 	pendingReads []*readReq
 	readBatches  map[uint64]*readBatch
 	readWaits    []*readBatch
@@ -106,6 +108,7 @@ type proposal struct {
 	commitT time.Time
 	cc      *raftpb.ConfChangeV2
 	span    trace.Span
+	inRaft  bool // raft accepted it (guarded by Node.waitMu)
 }
 
 type proposalResult struct {
@@ -428,10 +431,10 @@ func (n *Node) propose(ctx context.Context, p *proposal) (val any, err error) {
 	case <-ctx.Done():
 		n.forget(p.id)
 		n.metrics.proposalsFailed.Inc()
-		return nil, fmt.Errorf("propose: queue full: %w", ctx.Err())
+		return nil, fmt.Errorf("%w: %w", ErrNotProposed, ctx.Err())
 	case <-n.doneC:
 		n.forget(p.id)
-		return nil, ErrStopped
+		return nil, fmt.Errorf("%w: %w", ErrNotProposed, ErrStopped)
 	}
 	select {
 	case r := <-p.done:
@@ -440,13 +443,30 @@ func (n *Node) propose(ctx context.Context, p *proposal) (val any, err error) {
 		}
 		return r.val, r.err
 	case <-ctx.Done():
-		n.forget(p.id)
-		n.metrics.proposalsFailed.Inc()
-		return nil, fmt.Errorf("%w: %w", ErrUnknownOutcome, ctx.Err())
+		return n.abandon(p, ctx.Err())
 	case <-n.doneC:
-		n.forget(p.id)
-		return nil, fmt.Errorf("%w: %w", ErrUnknownOutcome, ErrStopped)
+		return n.abandon(p, ErrStopped)
 	}
+}
+
+// abandon withdraws a waiting proposal whose caller gives up, and says
+// whether it can still commit: only if raft has accepted it.
+func (n *Node) abandon(p *proposal, cause error) (any, error) {
+	n.waitMu.Lock()
+	_, waiting := n.waiters[p.id]
+	delete(n.waiters, p.id)
+	inRaft := p.inRaft
+	n.waitMu.Unlock()
+	if !waiting {
+		// It finished just now: the result is on its way.
+		r := <-p.done
+		return r.val, r.err
+	}
+	n.metrics.proposalsFailed.Inc()
+	if !inRaft {
+		return nil, fmt.Errorf("%w: %w", ErrNotProposed, cause)
+	}
+	return nil, fmt.Errorf("%w: %w", ErrUnknownOutcome, cause)
 }
 
 func (n *Node) forget(id uint64) {
@@ -573,6 +593,7 @@ func (n *Node) loop() error {
 			n.rn.Tick()
 			n.ticks++
 			n.retryReads()
+			n.retryParked = true
 		case m := <-n.recvC:
 			n.step(m)
 			for i := 0; i < 512; i++ {
@@ -604,6 +625,10 @@ func (n *Node) loop() error {
 		case f := <-n.ctrlC:
 			f()
 		}
+		if n.retryParked && len(n.parked) > 0 && n.lead != 0 {
+			n.reproposeParked()
+		}
+		n.retryParked = false
 		if len(n.pendingReads) > 0 {
 			n.issueRead(n.pendingReads)
 			n.pendingReads = nil
@@ -636,18 +661,50 @@ func (n *Node) proposeBatch(first *proposal) {
 		break
 	}
 	for _, p := range batch {
-		var err error
-		if p.cc != nil {
-			err = n.rn.ProposeConfChange(p.cc)
-		} else {
-			err = n.rn.Propose(p.data)
+		n.proposeOne(p)
+	}
+}
+
+// proposeOne hands a proposal to raft. Raft drops proposals while no
+// leader is known or a leadership transfer is in progress; those are
+// parked and retried on the next tick or leader change, until their caller
+// gives up, so a Propose during an election waits instead of failing.
+func (n *Node) proposeOne(p *proposal) {
+	n.waitMu.Lock()
+	_, waiting := n.waiters[p.id]
+	p.inRaft = waiting
+	n.waitMu.Unlock()
+	if !waiting {
+		return // the caller has given up
+	}
+	var err error
+	if p.cc != nil {
+		err = n.rn.ProposeConfChange(p.cc)
+	} else {
+		err = n.rn.Propose(p.data)
+	}
+	if err == nil {
+		return
+	}
+	if errors.Is(err, raft.ErrProposalDropped) {
+		// Dropped proposals never entered the log.
+		n.waitMu.Lock()
+		p.inRaft = false
+		n.waitMu.Unlock()
+		if len(n.parked) < n.cfg.ProposalQueue {
+			n.parked = append(n.parked, p)
+			return
 		}
-		if err != nil {
-			if errors.Is(err, raft.ErrProposalDropped) {
-				err = ErrProposalDropped
-			}
-			n.finish(p.id, proposalResult{err: err})
-		}
+		err = ErrProposalDropped
+	}
+	n.finish(p.id, proposalResult{err: err})
+}
+
+func (n *Node) reproposeParked() {
+	parked := n.parked
+	n.parked = nil
+	for _, p := range parked {
+		n.proposeOne(p)
 	}
 }
 
@@ -760,6 +817,7 @@ func (n *Node) onSoftState(ss *raft.SoftState) {
 	if ss.Lead != n.lead {
 		n.lead = ss.Lead
 		n.leaderID.Store(ss.Lead)
+		n.retryParked = true // on the next loop turn, outside this Ready
 		n.metrics.leaderChanges.Inc()
 		n.log.Info("leader changed", "leader", fmt.Sprintf("%x", ss.Lead), "term", n.rn.BasicStatus().GetTerm())
 		n.events.publish(Event{Type: EventLeaderChanged, Node: n.id, Term: n.rn.BasicStatus().GetTerm(), Leader: ss.Lead, Time: time.Now()})

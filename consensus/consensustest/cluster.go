@@ -344,6 +344,7 @@ func (c *Cluster) retryOnLeader(ctx context.Context, f func(context.Context, *kv
 			return err
 		}
 		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, consensus.ErrProposalDropped) &&
+			!errors.Is(err, consensus.ErrNotProposed) &&
 			!errors.Is(err, consensus.ErrStopped) {
 			return err
 		}

@@ -220,7 +220,7 @@ func doOp(s *kv.Server, in linInput) (linOutput, bool) {
 	defer cancel()
 	key := []byte(in.Key)
 	unknown := func(err error) (linOutput, bool) {
-		if errors.Is(err, consensus.ErrProposalDropped) {
+		if errors.Is(err, consensus.ErrProposalDropped) || errors.Is(err, consensus.ErrNotProposed) {
 			return linOutput{}, false // never entered the log
 		}
 		return linOutput{Unknown: true}, true

@@ -31,6 +31,9 @@ type Config struct {
 	// NoColor disables colour like --no-color.
 	NoColor bool `yaml:"noColor,omitempty"`
 
+	// Sandbox holds defaults for gocli sandbox.
+	Sandbox Sandbox `yaml:"sandbox,omitempty"`
+
 	// Files lists the files that were merged, lowest precedence first.
 	Files []string `yaml:"-"`
 }
@@ -42,7 +45,7 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("output: %q is not a format: use text or json", c.Output)
 	}
-	return nil
+	return c.Sandbox.Validate()
 }
 
 // Paths says where configuration is read from. Empty fields are skipped.

@@ -175,9 +175,13 @@ func Example_leaderElection() {
 	campaign := func(s *kv.Server, name string) (int64, bool) {
 		l, err := s.LeaseGrant(ctx, 10, 0)
 		if err != nil {
+			fmt.Println(name, "cannot campaign:", err)
 			return 0, false
 		}
-		ok, _ := tryLock(ctx, s, "leader", l.ID, name)
+		ok, err := tryLock(ctx, s, "leader", l.ID, name)
+		if err != nil {
+			fmt.Println(name, "cannot campaign:", err)
+		}
 		return l.ID, ok
 	}
 	leaseA, won := campaign(servers[0], "a")

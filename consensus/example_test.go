@@ -137,7 +137,7 @@ func Example_lockWithLease() {
 		defer s.Close()
 	}
 
-	alice, _ := leader.LeaseGrant(ctx, 1, 0) // 1-second TTL
+	alice, _ := leader.LeaseGrant(ctx, 2, 0) // 2-second TTL
 	bob, _ := servers[1].LeaseGrant(ctx, 5, 0)
 
 	ok, _ := tryLock(ctx, servers[0], "db", alice.ID, "alice")

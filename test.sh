@@ -63,6 +63,8 @@ step "goreleaser snapshot build (this platform)"
 snapdir=$(mktemp -d)
 trap 'rm -rf "$snapdir"' EXIT
 goreleaser build --snapshot --single-target --clean --output "$snapdir/gocli" >/dev/null
-"$snapdir/gocli" version
+# The snapshot must carry goreleaser's version stamp, proving the ldflags
+# reach internal/buildinfo.
+"$snapdir/gocli" version --short | grep -q -- '-next' || { echo "snapshot binary lacks its version stamp"; exit 1; }
 
 printf '\n==> all checks passed (%ds)\n' "$((SECONDS - START))"

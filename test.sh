@@ -55,6 +55,18 @@ go test -race -timeout 25m "${race_pkgs[@]}"
 step "go test (${#plain_pkgs[@]} packages)"
 go test -timeout 25m "${plain_pkgs[@]}"
 
+# --- sandbox: etcdctl against a live cluster --------------------------------
+# Debian's etcdctl (a real etcd client, not ours) drives a detached
+# --processes sandbox: put/get/del, txn, watch, lease, lock, elect, member
+# list, endpoint status/health, move-leader. The Go tests above cover
+# clientv3, concurrency, sandbox check (porcupine) and kill -9 durability.
+apt_tool etcdctl etcd-client
+step "sandbox: etcdctl against a --processes cluster"
+sbxdir=$(mktemp -d)
+go build -o "$sbxdir/gocli" ./cmd/gocli
+scripts/test-sandbox-etcdctl.sh "$sbxdir/gocli"
+rm -rf "$sbxdir"
+
 # --- release configuration -------------------------------------------------
 go_tool goreleaser github.com/goreleaser/goreleaser/v2@v2.15.1
 step "goreleaser check"

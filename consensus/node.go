@@ -52,6 +52,7 @@ type Node struct {
 	reportC chan report
 	ctrlC   chan func()
 	stopC   chan struct{}
+	exitC   chan struct{} // closed when the loop has ended, before teardown
 	doneC   chan struct{}
 	stopMu  sync.Mutex
 	stopped bool
@@ -146,6 +147,7 @@ func StartNode(cfg Config, sm StateMachine) (*Node, error) {
 		reportC:     make(chan report, 1024),
 		ctrlC:       make(chan func()),
 		stopC:       make(chan struct{}),
+		exitC:       make(chan struct{}),
 		doneC:       make(chan struct{}),
 		waiters:     map[uint64]*proposal{},
 		members:     map[uint64]Member{},
@@ -481,7 +483,7 @@ type nodeHandler Node
 func (h *nodeHandler) Process(m *raftpb.Message) {
 	select {
 	case h.recvC <- m:
-	case <-h.doneC:
+	case <-h.exitC:
 	}
 }
 
@@ -496,12 +498,15 @@ func (h *nodeHandler) ReportSnapshot(id uint64, ok bool) {
 	// Not a hint: raft keeps the follower in snapshot state until told.
 	select {
 	case h.reportC <- report{id: id, snapshot: true, ok: ok}:
-	case <-h.doneC:
+	case <-h.exitC:
 	}
 }
 
 func (n *Node) run() {
 	err := n.loop()
+	// Unblock transport goroutines handing us messages, so that closing
+	// the transport below can wait for them.
+	close(n.exitC)
 	if err != nil && !errors.Is(err, ErrStopped) {
 		n.log.Error("node stopped on error", "err", err)
 	}

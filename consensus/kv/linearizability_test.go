@@ -98,13 +98,14 @@ func envInt(name string, def int) int {
 // cluster on loopback TCP while a nemesis partitions, delays, drops,
 // kills and restarts nodes, then checks each history with porcupine.
 // GOCLI_LIN_SCHEDULES sets the number of schedules (default 20),
-// GOCLI_LIN_SEED runs one seed, GOCLI_LIN_DURATION the workload length
+// GOCLI_LIN_SEED sets the first seed (then one schedule unless
+// GOCLI_LIN_SCHEDULES is set too), GOCLI_LIN_DURATION the workload length
 // (default 1500ms).
 func TestLinearizability(t *testing.T) {
 	n := envInt("GOCLI_LIN_SCHEDULES", 20)
 	first := uint64(1)
 	if s := envInt("GOCLI_LIN_SEED", 0); s > 0 {
-		first, n = uint64(s), 1
+		first, n = uint64(s), envInt("GOCLI_LIN_SCHEDULES", 1)
 	}
 	dur := 1500 * time.Millisecond
 	if d, err := time.ParseDuration(os.Getenv("GOCLI_LIN_DURATION")); err == nil {

@@ -386,16 +386,9 @@ func (m *Model) onStatus(msg StatusMsg) tea.Cmd {
 		cmds = append(cmds, m.rearm(m.refresh))
 	}
 	m.conn, m.attempt, m.lastErr = connConnected, 0, nil
-	prevLeader := m.status.Leader
 	m.status, m.haveStatus, m.statusAt = msg.Status, true, msg.At
 	m.clampSelection()
-	if m.noStream && msg.Status.Leader != prevLeader && msg.Status.Leader != 0 {
-		m.addEntry(logEntry{At: msg.At, Kind: string(sandbox.EventLeaderElected),
-			Text: fmt.Sprintf("node %d elected leader (term %d)", msg.Status.Leader, msg.Status.Term)})
-	}
-	if msg.Status.Leader != 0 {
-		m.noteLeader(msg.At, msg.Status.Leader, msg.Status.Term)
-	}
+	m.leaderFromStatus(msg)
 	m.sampleThroughput(msg.At)
 	if m.events == nil && !m.noStream && !m.subscribing {
 		m.subscribing = true
@@ -412,6 +405,27 @@ func (m *Model) onStatus(msg StatusMsg) tea.Cmd {
 		cmds = append(cmds, m.requestStatus())
 	}
 	return tea.Batch(cmds...)
+}
+
+// leaderFromStatus seeds the timeline on attach. Later, with an event
+// stream, the timeline follows leader_elected events, whose times are
+// exact; without one, a refresh that shows another leader is the change.
+func (m *Model) leaderFromStatus(msg StatusMsg) {
+	st := msg.Status
+	if st.Leader == 0 {
+		return
+	}
+	if len(m.timeline) == 0 {
+		m.noteLeader(msg.At, st.Leader, st.Term)
+		return
+	}
+	last := m.timeline[len(m.timeline)-1]
+	if !m.noStream || (last.Leader == st.Leader && last.Term == st.Term) || last.Term > st.Term {
+		return
+	}
+	m.addEntry(logEntry{At: msg.At, Kind: string(sandbox.EventLeaderElected),
+		Text: fmt.Sprintf("node %d elected leader (term %d)", st.Leader, st.Term)})
+	m.noteLeader(msg.At, st.Leader, st.Term)
 }
 
 func (m *Model) onStatusErr(err error) tea.Cmd {
@@ -750,7 +764,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	for _, b := range m.keys.faultKeys() {
 		if key.Matches(msg, b) {
 			if m.readOnly != "" {
-				m.setFlash(fmt.Sprintf("%s is off: %s", b.Help().Desc, m.readOnly), true)
+				m.setFlash(fmt.Sprintf("%s is off in read-only mode: %s", strings.TrimSuffix(b.Help().Desc, " (off)"), m.readOnly), true)
 				return nil
 			}
 			return m.faultKey(msg)

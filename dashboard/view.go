@@ -108,7 +108,7 @@ func (m *Model) headerLine(w int) string {
 	if name == "" {
 		name = "?"
 	}
-	parts := []string{m.st.header.Render("gocli dashboard"), name}
+	parts := []string{m.st.header.Render(name)}
 	if m.haveStatus {
 		leader := m.st.bad.Render("no leader")
 		if st.Leader != 0 {
@@ -127,7 +127,12 @@ func (m *Model) headerLine(w int) string {
 		parts = append(parts, leader, fmt.Sprintf("term %d", st.Term), fmt.Sprintf("commit %d", m.leaderCommit()), hs)
 	}
 	parts = append(parts, m.connLine())
-	return strings.Join(parts, " · ")
+	line := strings.Join(parts, " · ")
+	// The program's name only when there is room for it.
+	if title := "gocli dashboard · "; ansi.StringWidth(line)+len(title) <= w {
+		line = m.st.header.Render(title) + line
+	}
+	return line
 }
 
 func (m *Model) connLine() string {
@@ -141,17 +146,17 @@ func (m *Model) connLine() string {
 			s = m.st.ok.Render("polling")
 		}
 	case connDisconnected:
-		s = m.st.bad.Render(fmt.Sprintf("disconnected, retrying in %v", m.backoff()))
+		s = m.st.bad.Render("disconnected")
 	}
 	if m.readOnly != "" {
-		s += " " + m.st.warn.Render("[read-only]")
+		s = m.st.warn.Render("read-only") + " · " + s
 	}
 	return s
 }
 
 func (m *Model) faultLine(w int) string {
 	if m.conn == connDisconnected && m.lastErr != nil {
-		return m.st.bad.Render("cluster unreachable: " + oneLine(m.lastErr.Error()))
+		return m.st.bad.Render(fmt.Sprintf("disconnected, retrying in %v: %s", m.backoff(), oneLine(m.lastErr.Error())))
 	}
 	if m.readOnly != "" {
 		return m.st.dim.Render("read-only: " + m.readOnly)

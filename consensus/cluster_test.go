@@ -276,3 +276,43 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestInMemoryClusterPartition(t *testing.T) {
+	c := consensustest.NewCluster(t, 3, consensustest.Options{InMemory: true, Configure: smallSnapshots})
+	ctx := ctxT(t, 30*time.Second)
+	old, err := c.WaitLeader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, ctx, c, "a", "1")
+	c.Isolate(old)
+	var others []uint64
+	for _, id := range c.Running() {
+		if id != old {
+			others = append(others, id)
+		}
+	}
+	// The majority elects a new leader while the old one is cut off.
+	for {
+		if l := c.Server(others[0]).Node().Leader(); l != 0 && l != old && c.Server(l).Node().IsLeader() {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("majority elected no new leader")
+		case <-time.After(5 * time.Millisecond): // poll to the deadline
+		}
+	}
+	c.Heal()
+	for i := 0; i < 100; i++ {
+		put(t, ctx, c, "b", fmt.Sprint(i))
+	}
+	lid, _ := c.WaitLeader(ctx)
+	if err := c.WaitApplied(ctx, c.Server(lid).Node().AppliedIndex()); err != nil {
+		t.Fatal(err)
+	}
+	rr, err := c.Server(old).Range(ctx, kv.RangeRequest{Key: []byte("b"), Serializable: true})
+	if err != nil || len(rr.Kvs) != 1 || string(rr.Kvs[0].Value) != "99" {
+		t.Fatalf("old leader after healing: %+v %v", rr, err)
+	}
+}

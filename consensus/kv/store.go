@@ -67,6 +67,8 @@ type Store struct {
 
 	watchMu  sync.Mutex
 	watchers map[*watcher]struct{}
+	closed   chan struct{} // closed by closeWatchers: watch goroutines exit
+	closeMu  sync.Once
 }
 
 // NewStore returns an empty store at revision 1 (etcd's first revision).
@@ -74,6 +76,7 @@ func NewStore() *Store {
 	return &Store{
 		rev: 1, hist: map[string][]revEntry{}, leases: map[int64]*lease{},
 		expiry: map[int64]time.Time{}, now: time.Now, watchers: map[*watcher]struct{}{},
+		closed: make(chan struct{}),
 	}
 }
 

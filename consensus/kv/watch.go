@@ -146,12 +146,15 @@ func (s *Store) serveWatcher(ctx context.Context, w *watcher) {
 			case w.out <- WatchResponse{Header: Header{Revision: rev}, Events: evs}:
 			case <-ctx.Done():
 				return
+			case <-s.closed:
+				return
 			}
 		}
 		if err != nil {
 			select {
 			case w.out <- WatchResponse{Header: Header{Revision: rev}, Canceled: true, Err: err}:
 			case <-ctx.Done():
+			case <-s.closed:
 			}
 			return
 		}
@@ -161,6 +164,8 @@ func (s *Store) serveWatcher(ctx context.Context, w *watcher) {
 		select {
 		case <-w.notify:
 		case <-ctx.Done():
+			return
+		case <-s.closed:
 			return
 		}
 	}
@@ -183,5 +188,10 @@ func (s *Store) cancelWatchers(err error) {
 	}
 }
 
-// closeWatchers cancels every watcher; the server calls it on stop.
-func (s *Store) closeWatchers(err error) { s.cancelWatchers(err) }
+// closeWatchers ends every watch: the server calls it on stop. A watcher
+// whose consumer still reads gets a final Canceled response; one that does
+// not read is closed anyway.
+func (s *Store) closeWatchers(err error) {
+	s.cancelWatchers(err)
+	s.closeMu.Do(func() { close(s.closed) })
+}

@@ -86,7 +86,9 @@ func TestControlFaultsAndEvents(t *testing.T) {
 	if err := cl.Partition(ctx, [][]uint64{{old}, rest}); err != nil {
 		t.Fatal(err)
 	}
-	waitEvent(t, events, func(e sandbox.Event) bool { return e.Type == sandbox.EventFaultApplied && strings.HasPrefix(e.Detail, "partition") })
+	waitEvent(t, events, func(e sandbox.Event) bool {
+		return e.Type == sandbox.EventFaultApplied && strings.HasPrefix(e.Detail, "partition")
+	})
 	ev := waitEvent(t, events, func(e sandbox.Event) bool { return e.Type == sandbox.EventLeaderElected && e.Node != old })
 	if ev.Term <= st.Term {
 		t.Fatalf("new leader in term %d, old term %d", ev.Term, st.Term)

@@ -2,14 +2,18 @@ package etcdapi
 
 import (
 	"context"
+	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	"github.com/gocli/gocli/consensus/kv"
 )
@@ -78,19 +82,43 @@ func (s *Server) Register(g *grpc.Server) {
 
 // UnaryInterceptor rejects calls while the node is paused and, for calls
 // that ask for it (clientv3's WithRequireLeader), while it has no leader.
-func (s *Server) UnaryInterceptor(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+func (s *Server) UnaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 	if err := s.admit(ctx); err != nil {
 		return nil, err
 	}
-	return h(ctx, req)
+	resp, err := h(ctx, req)
+	return resp, explainUnimplemented(info.FullMethod, err)
+}
+
+// hints say what to use instead of an etcd call the sandbox lacks.
+var hints = map[string]string{
+	"MemberAdd":     "use gocli sandbox add-node",
+	"MemberRemove":  "use gocli sandbox remove-node",
+	"MemberPromote": "sandbox nodes join as voters",
+	"Defragment":    "the sandbox has no bolt database to defragment",
+	"Snapshot":      "copy the cluster folder of a stopped cluster instead",
+}
+
+// explainUnimplemented replaces grpc's generic "method X not implemented"
+// with a message naming the sandbox and, where one exists, what to use.
+func explainUnimplemented(fullMethod string, err error) error {
+	if status.Code(err) != codes.Unimplemented || !strings.HasPrefix(status.Convert(err).Message(), "method ") {
+		return err
+	}
+	name := fullMethod[strings.LastIndex(fullMethod, "/")+1:]
+	msg := fmt.Sprintf("gocli sandbox does not implement %s", strings.TrimPrefix(fullMethod, "/"))
+	if h := hints[name]; h != "" {
+		msg += ": " + h
+	}
+	return status.Error(codes.Unimplemented, msg)
 }
 
 // StreamInterceptor is UnaryInterceptor for streams.
-func (s *Server) StreamInterceptor(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+func (s *Server) StreamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 	if err := s.admit(ss.Context()); err != nil {
 		return err
 	}
-	return h(srv, ss)
+	return explainUnimplemented(info.FullMethod, h(srv, ss))
 }
 
 func (s *Server) admit(ctx context.Context) error {

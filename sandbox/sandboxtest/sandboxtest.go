@@ -4,6 +4,11 @@ package sandboxtest
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
 	"testing"
 	"time"
 
@@ -59,4 +64,32 @@ func Client(t testing.TB, c *sandbox.Cluster) *clientv3.Client {
 	}
 	t.Cleanup(func() { cli.Close() })
 	return cli
+}
+
+// nodeSpecEnv tells a re-executed test binary to run one sandbox node.
+const nodeSpecEnv = "GOCLI_SANDBOXTEST_NODE_SPEC"
+
+// RunNodeIfChild runs a sandbox node and exits when the test binary was
+// started as a --processes child by NodeCommand. Call it first in
+// TestMain.
+func RunNodeIfChild() {
+	spec := os.Getenv(nodeSpecEnv)
+	if spec == "" {
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	code, err := sandbox.RunNode(ctx, spec)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox node:", err)
+	}
+	os.Exit(code)
+}
+
+// NodeCommand runs each node of a --processes cluster as this test
+// binary (see RunNodeIfChild), so tests need no gocli build.
+func NodeCommand(specPath string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), nodeSpecEnv+"="+specPath)
+	return cmd
 }

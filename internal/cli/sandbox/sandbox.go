@@ -57,7 +57,7 @@ $XDG_STATE_HOME/gocli/sandbox/<name>/. See docs/sandbox.md.`,
 	}
 	cmd.AddCommand(NewCmdPartition(f, nil), NewCmdHeal(f, nil), NewCmdDelay(f, nil), NewCmdDrop(f, nil),
 		NewCmdAddNode(f, nil), NewCmdRemoveNode(f, nil), NewCmdLogs(f, nil), newCmdNode())
-	// check and bench: see check.go, bench.go
+	cmd.AddCommand(NewCmdCheck(f, nil), NewCmdBench(f, nil))
 	return cmd
 }
 

@@ -172,8 +172,10 @@ func runForeground(ctx context.Context, opts *UpOptions, m *sandbox.Manager) (er
 	}
 	defer func() {
 		lock.Release()
-		if err != nil && !existed {
-			// Nothing half-started: a cluster that never came up leaves no folder.
+		if err != nil && !existed && os.Getenv(detachedEnv) == "" {
+			// Nothing half-started: a cluster that never came up leaves no
+			// folder. (Under --detach the parent removes it, once it has
+			// read the error from the log inside.)
 			_ = os.RemoveAll(dir)
 		}
 	}()

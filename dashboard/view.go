@@ -83,7 +83,10 @@ func (m *Model) Render() string {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		b.WriteString(ansi.Truncate(l, w, "…"))
+		if len(l) > w { // a line of at most w bytes is at most w cells wide
+			l = ansi.Truncate(l, w, "…")
+		}
+		b.WriteString(l)
 	}
 	return b.String()
 }

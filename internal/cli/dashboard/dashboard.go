@@ -164,8 +164,14 @@ func runDashboard(ctx context.Context, opts *Options) error {
 	return opts.Run(ctx, m, f.IO)
 }
 
+// FPS is the interactive view's maximum frame rate.
+const FPS = 10
+
 func runProgram(ctx context.Context, m *dashboard.Model, ios *iostreams.IOStreams) error {
-	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(ios.In), tea.WithOutput(ios.Out))
+	// The renderer re-parses the frame on every tick even when nothing
+	// changed; the dashboard has no animation, so a low frame rate keeps an
+	// idle dashboard near zero CPU while keys still answer within 100ms.
+	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(ios.In), tea.WithOutput(ios.Out), tea.WithFPS(FPS))
 	_, err := p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil // Ctrl-C through the signal context

@@ -41,6 +41,7 @@ type Model struct {
 	callees map[*ssa.Function][]*ssa.Function
 	reach   map[*ssa.Function]map[*ssa.Function]bool
 	callers map[*ssa.Function][]ssa.CallInstruction
+	byValue map[ssa.Value][]*Chan
 }
 
 // Spawn is one go statement.
@@ -388,4 +389,45 @@ func fieldOf(t types.Type, i int) *types.Var {
 		return st.Field(i)
 	}
 	return nil
+}
+
+// ChansOf returns the tracked channels that v may hold.
+func (m *Model) ChansOf(v ssa.Value) []*Chan {
+	if m.byValue == nil {
+		m.byValue = map[ssa.Value][]*Chan{}
+		for _, c := range m.Chans {
+			for x := range c.Values {
+				m.byValue[x] = append(m.byValue[x], c)
+			}
+		}
+	}
+	return m.byValue[v]
+}
+
+// NeverClosed reports whether every channel v may hold is known never to
+// be closed: a tracked channel with no close and no escape, a ticker's C,
+// or time.Tick's channel.
+func (m *Model) NeverClosed(v ssa.Value) bool {
+	switch x := v.(type) {
+	case *ssa.UnOp:
+		if fa, ok := x.X.(*ssa.FieldAddr); ok && x.Op == token.MUL {
+			if f := fieldOf(fa.X.Type(), fa.Field); f != nil && f.Name() == "C" && f.Pkg() != nil && f.Pkg().Path() == "time" {
+				return true
+			}
+		}
+	case *ssa.Call:
+		if fn := x.Call.StaticCallee(); fn != nil && fn.Pkg != nil && fn.Pkg.Pkg.Path() == "time" && fn.Name() == "Tick" {
+			return true
+		}
+	}
+	cs := m.ChansOf(v)
+	if len(cs) == 0 {
+		return false
+	}
+	for _, c := range cs {
+		if c.Escaped || len(c.OpsOf(OpClose)) > 0 {
+			return false
+		}
+	}
+	return true
 }

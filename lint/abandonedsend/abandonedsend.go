@@ -14,10 +14,13 @@ import (
 	"github.com/gocli/gocli/lint/internal/chanflow"
 )
 
+//go:embed doc.go
+var doc string
+
 // Analyzer reports goroutines whose send can be abandoned by the receiver.
 var Analyzer = &analysis.Analyzer{
 	Name:     "abandonedsend",
-	Doc:      "report goroutines that send on a channel whose receiver can leave without receiving",
+	Doc:      chanflow.ExtractDoc(doc, "abandonedsend"),
 	URL:      "https://github.com/gocli/gocli/blob/main/docs/lint.md#abandonedsend",
 	Run:      run,
 	Requires: []*analysis.Analyzer{chanflow.Analyzer},

@@ -1,6 +1,7 @@
 package blockedrecv
 
 import (
+	_ "embed"
 	"fmt"
 	"go/token"
 	"go/types"
@@ -11,10 +12,13 @@ import (
 	"github.com/gocli/gocli/lint/internal/chanflow"
 )
 
+//go:embed doc.go
+var doc string
+
 // Analyzer reports receives that can never complete.
 var Analyzer = &analysis.Analyzer{
 	Name:     "blockedrecv",
-	Doc:      "report receives and range loops over channels that nothing sends on or closes",
+	Doc:      chanflow.ExtractDoc(doc, "blockedrecv"),
 	URL:      "https://github.com/gocli/gocli/blob/main/docs/lint.md#blockedrecv",
 	Run:      run,
 	Requires: []*analysis.Analyzer{chanflow.Analyzer},

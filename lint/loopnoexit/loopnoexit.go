@@ -1,6 +1,7 @@
 package loopnoexit
 
 import (
+	_ "embed"
 	"fmt"
 	"go/ast"
 	"go/token"
@@ -11,10 +12,13 @@ import (
 	"github.com/gocli/gocli/lint/internal/chanflow"
 )
 
+//go:embed doc.go
+var doc string
+
 // Analyzer reports goroutine loops that block on channels and never exit.
 var Analyzer = &analysis.Analyzer{
 	Name:     "loopnoexit",
-	Doc:      "report goroutine loops over selects or receives that have no return, break or closed-channel exit",
+	Doc:      chanflow.ExtractDoc(doc, "loopnoexit"),
 	URL:      "https://github.com/gocli/gocli/blob/main/docs/lint.md#loopnoexit",
 	Run:      run,
 	Requires: []*analysis.Analyzer{chanflow.Analyzer},

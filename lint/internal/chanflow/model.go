@@ -17,7 +17,6 @@ import (
 	"reflect"
 
 	"golang.org/x/tools/go/analysis"
-	"golang.org/x/tools/go/analysis/passes/buildssa"
 	"golang.org/x/tools/go/ssa"
 )
 
@@ -26,7 +25,6 @@ var Analyzer = &analysis.Analyzer{
 	Name:       "chanflow",
 	Doc:        "chanflow builds the goroutine and channel model shared by the goroutine-leak analyzers",
 	Run:        run,
-	Requires:   []*analysis.Analyzer{buildssa.Analyzer},
 	ResultType: reflect.TypeFor[*Model](),
 }
 
@@ -159,9 +157,41 @@ func (c *Chan) OpsOf(kinds ...OpKind) []Op {
 	return out
 }
 
+// run builds SSA for the package itself rather than requiring buildssa:
+// buildssa depends on ctrlflow, whose facts would make every driver analyse
+// the whole dependency graph from source. The leak rules need only the
+// package's own functions.
 func run(pass *analysis.Pass) (any, error) {
-	s := pass.ResultOf[buildssa.Analyzer].(*buildssa.SSA)
-	m := Build(s.Pkg, s.SrcFuncs)
+	prog := ssa.NewProgram(pass.Fset, 0)
+	for _, p := range pass.Pkg.Imports() {
+		prog.CreatePackage(p, nil, nil, true)
+	}
+	pkg := prog.CreatePackage(pass.Pkg, pass.Files, pass.TypesInfo, false)
+	pkg.Build()
+	var funcs []*ssa.Function
+	var addAnons func(f *ssa.Function)
+	addAnons = func(f *ssa.Function) {
+		funcs = append(funcs, f)
+		for _, anon := range f.AnonFuncs {
+			addAnons(anon)
+		}
+	}
+	for _, file := range pass.Files {
+		for _, decl := range file.Decls {
+			fd, ok := decl.(*ast.FuncDecl)
+			if !ok {
+				continue
+			}
+			obj, ok := pass.TypesInfo.Defs[fd.Name].(*types.Func)
+			if !ok {
+				continue
+			}
+			if f := prog.FuncValue(obj); f != nil {
+				addAnons(f)
+			}
+		}
+	}
+	m := Build(pkg, funcs)
 	for _, c := range m.Chans {
 		c.label = sourceName(pass.Files, c.Make.Pos())
 	}

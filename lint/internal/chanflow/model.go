@@ -15,6 +15,7 @@ import (
 	"go/token"
 	"go/types"
 	"reflect"
+	"sync"
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/ssa"
@@ -40,6 +41,10 @@ type Model struct {
 	reach   map[*ssa.Function]map[*ssa.Function]bool
 	callers map[*ssa.Function][]ssa.CallInstruction
 	byValue map[ssa.Value][]*Chan
+
+	// mu guards the lazily filled caches (reach, byValue): the analyzers
+	// that share a Model run concurrently.
+	mu sync.Mutex
 }
 
 // Spawn is one go statement.
@@ -359,6 +364,8 @@ func (m *Model) Callers(fn *ssa.Function) []ssa.CallInstruction { return m.calle
 // SyncReach returns fn and every function it reaches through synchronous
 // calls within the package: the code that runs on the caller's goroutine.
 func (m *Model) SyncReach(fn *ssa.Function) map[*ssa.Function]bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if r, ok := m.reach[fn]; ok {
 		return r
 	}
@@ -423,6 +430,8 @@ func fieldOf(t types.Type, i int) *types.Var {
 
 // ChansOf returns the tracked channels that v may hold.
 func (m *Model) ChansOf(v ssa.Value) []*Chan {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.byValue == nil {
 		m.byValue = map[ssa.Value][]*Chan{}
 		for _, c := range m.Chans {

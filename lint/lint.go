@@ -13,6 +13,7 @@ import (
 	"github.com/gocli/gocli/lint/abandonedsend"
 	"github.com/gocli/gocli/lint/blockedrecv"
 	"github.com/gocli/gocli/lint/loopnoexit"
+	"github.com/gocli/gocli/lint/syncblock"
 )
 
 // Group is the name that selects every goroutine-leak rule, in --rule and in
@@ -25,6 +26,7 @@ func Analyzers() []*analysis.Analyzer {
 		abandonedsend.Analyzer,
 		blockedrecv.Analyzer,
 		loopnoexit.Analyzer,
+		syncblock.Analyzer,
 	}
 }
 

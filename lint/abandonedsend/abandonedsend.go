@@ -33,8 +33,10 @@ func run(pass *analysis.Pass) (any, error) {
 			continue
 		}
 		for _, s := range m.Spawns {
-			if s.InLoop {
-				continue // many senders: fanout's concern
+			// A go statement in a loop starts many senders, unless each
+			// iteration makes its own channel.
+			if s.InLoop && (c.Parent != s.Parent || !chanflow.SCC(s.Go.Block())[c.Make.Block()]) {
+				continue
 			}
 			check(pass, m, c, s)
 		}

@@ -62,16 +62,27 @@ func run(pass *analysis.Pass) (any, error) {
 		}
 	}
 	// A blocking select whose every case waits on a channel nobody sends on
-	// or closes.
+	// or closes; operations on nil channels; select {} in a goroutine.
 	for _, fn := range m.Funcs {
+		inGoroutine := len(m.SpawnsRunning(fn)) > 0
 		for _, b := range fn.Blocks {
 			for _, instr := range b.Instrs {
-				sel, ok := instr.(*ssa.Select)
-				if !ok || !sel.Blocking || len(sel.States) == 0 {
-					continue
-				}
-				if deadSelect(m, sel) {
-					report(sel.Pos(), fn, "select blocks forever: nothing sends on or closes any of its channels")
+				switch x := instr.(type) {
+				case *ssa.Select:
+					switch {
+					case x.Blocking && len(x.States) == 0 && inGoroutine:
+						report(x.Pos(), fn, "select {} blocks forever")
+					case x.Blocking && len(x.States) > 0 && deadSelect(m, x):
+						report(x.Pos(), fn, "select blocks forever: none of its channels is ever sent on, received from or closed")
+					}
+				case *ssa.UnOp:
+					if x.Op == token.ARROW && isNil(x.X) {
+						report(x.Pos(), fn, "receive from a nil channel blocks forever")
+					}
+				case *ssa.Send:
+					if isNil(x.Chan) {
+						report(x.Pos(), fn, "send on a nil channel blocks forever")
+					}
 				}
 			}
 		}
@@ -79,17 +90,31 @@ func run(pass *analysis.Pass) (any, error) {
 	return nil, nil
 }
 
+func isNil(v ssa.Value) bool {
+	k, ok := v.(*ssa.Const)
+	return ok && k.IsNil()
+}
+
+// deadSelect reports whether no case of sel can ever proceed: each receive
+// is on a channel nobody sends on or closes, each send on a channel nobody
+// receives from (or a nil channel).
 func deadSelect(m *chanflow.Model, sel *ssa.Select) bool {
 	for _, st := range sel.States {
-		if st.Dir != types.RecvOnly {
-			return false
+		if isNil(st.Chan) {
+			continue
 		}
 		cs := m.ChansOf(st.Chan)
 		if len(cs) == 0 {
 			return false
 		}
 		for _, c := range cs {
-			if c.Escaped || len(c.OpsOf(chanflow.OpClose, chanflow.OpSend, chanflow.OpSelectSend)) > 0 {
+			if c.Escaped {
+				return false
+			}
+			if st.Dir == types.RecvOnly && len(c.OpsOf(chanflow.OpClose, chanflow.OpSend, chanflow.OpSelectSend)) > 0 {
+				return false
+			}
+			if st.Dir == types.SendOnly && (c.Size != 0 || len(c.OpsOf(chanflow.OpRecv, chanflow.OpSelectRecv)) > 0) {
 				return false
 			}
 		}

@@ -69,3 +69,18 @@ func deadSelect() {
 	case <-b:
 	}
 }
+
+// operations on nil channels and an empty select in a goroutine.
+func nilChans() {
+	go func() {
+		var c chan int
+		<-c // want `receive from a nil channel blocks forever`
+	}()
+	go func() {
+		var c chan int
+		c <- 1 // want `send on a nil channel blocks forever`
+	}()
+	go func() {
+		select {} // want `select \{\} blocks forever`
+	}()
+}

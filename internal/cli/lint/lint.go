@@ -60,6 +60,8 @@ is required) or a baseline file of known findings. Exit status: 0 clean,
   gocli lint --fix ./...
   gocli lint --dynamic --count 3 ./pkg/...
   go vet -vettool=$(command -v gocli) ./...`,
+		// Packages are arguments; "rules" is still found as a subcommand.
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Patterns = args
 			if !cmd.Flags().Changed("format") && f.JSONOutput() {

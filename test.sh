@@ -55,6 +55,20 @@ go test -race -timeout 25m "${race_pkgs[@]}"
 step "go test (${#plain_pkgs[@]} packages)"
 go test -timeout 25m "${plain_pkgs[@]}"
 
+# --- lint: goroutine-leak analyzers (lint/, internal/cli/lint) -------------
+# The analyzer tests and the SARIF 2.1.0 schema check ran above with the
+# other packages; run them by name so a rename cannot drop them silently
+# (cached, so this costs nothing when they already passed).
+step "lint: analyzer tests and SARIF schema check"
+go test -run 'TestAnalyzer|TestSARIFValidatesAgainstSchema' ./lint/...
+step "lint: gocli lint ./... on the project (must be clean)"
+go run ./cmd/gocli lint ./...
+step "lint: go vet -vettool=gocli on the project"
+lintbin=$(mktemp -d)
+go build -o "$lintbin/gocli" ./cmd/gocli
+go vet -vettool="$lintbin/gocli" ./...
+rm -rf "$lintbin"
+
 # --- release configuration -------------------------------------------------
 go_tool goreleaser github.com/goreleaser/goreleaser/v2@v2.15.1
 step "goreleaser check"

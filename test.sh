@@ -59,8 +59,8 @@ go test -timeout 25m "${plain_pkgs[@]}"
 # The analyzer tests and the SARIF 2.1.0 schema check ran above with the
 # other packages; run them by name so a rename cannot drop them silently
 # (cached, so this costs nothing when they already passed).
-step "lint: analyzer tests and SARIF schema check"
-go test -run 'TestAnalyzer|TestSARIFValidatesAgainstSchema' ./lint/...
+step "lint: analyzer tests, SARIF schema check, dynamic mode on a real leak"
+go test -run 'TestAnalyzer|TestSARIFValidatesAgainstSchema|TestRunFindsRealLeak' ./lint/...
 step "lint: gocli lint ./... on the project (must be clean)"
 go run ./cmd/gocli lint ./...
 step "lint: go vet -vettool=gocli on the project"

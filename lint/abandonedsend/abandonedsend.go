@@ -68,7 +68,7 @@ func check(pass *analysis.Pass, m *chanflow.Model, c *chanflow.Chan, s *chanflow
 	// goroutine may drain the channel.
 	P := s.Parent
 	local := m.SyncReach(P)
-	recvs := c.OpsOf(chanflow.OpRecv, chanflow.OpSelectRecv)
+	recvs := c.LiveOps(m, chanflow.OpRecv, chanflow.OpSelectRecv)
 	for _, r := range recvs {
 		if !local[r.Fn] || m.Runs(s, r.Fn) {
 			return

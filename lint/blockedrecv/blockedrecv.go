@@ -43,8 +43,8 @@ func run(pass *analysis.Pass) (any, error) {
 			continue
 		}
 		name := c.Name()
-		closes := c.OpsOf(chanflow.OpClose)
-		senders := c.OpsOf(chanflow.OpSend, chanflow.OpSelectSend)
+		closes := c.LiveOps(m, chanflow.OpClose)
+		senders := c.LiveOps(m, chanflow.OpSend, chanflow.OpSelectSend)
 		for _, r := range c.OpsOf(chanflow.OpRecv) {
 			switch {
 			case r.CommaOk && chanflow.InLoop(r.Instr.Block()) && len(closes) == 0:
@@ -100,23 +100,8 @@ func isNil(v ssa.Value) bool {
 // receives from (or a nil channel).
 func deadSelect(m *chanflow.Model, sel *ssa.Select) bool {
 	for _, st := range sel.States {
-		if isNil(st.Chan) {
-			continue
-		}
-		cs := m.ChansOf(st.Chan)
-		if len(cs) == 0 {
+		if !m.NeverReady(st.Chan, st.Dir == types.RecvOnly) {
 			return false
-		}
-		for _, c := range cs {
-			if c.Escaped {
-				return false
-			}
-			if st.Dir == types.RecvOnly && len(c.OpsOf(chanflow.OpClose, chanflow.OpSend, chanflow.OpSelectSend)) > 0 {
-				return false
-			}
-			if st.Dir == types.SendOnly && (c.Size != 0 || len(c.OpsOf(chanflow.OpRecv, chanflow.OpSelectRecv)) > 0) {
-				return false
-			}
 		}
 	}
 	return true
@@ -128,7 +113,7 @@ func skippingSender(m *chanflow.Model, c *chanflow.Chan, r chanflow.Op) (*chanfl
 	if r.CommaOk && chanflow.InLoop(r.Instr.Block()) {
 		return nil, nil, false
 	}
-	writers := c.OpsOf(chanflow.OpSend, chanflow.OpSelectSend, chanflow.OpClose)
+	writers := c.LiveOps(m, chanflow.OpSend, chanflow.OpSelectSend, chanflow.OpClose)
 	var spawn *chanflow.Spawn
 	for _, s := range m.Spawns {
 		runsAll, runsAny := true, false

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"go/ast"
 	"go/token"
+	"go/types"
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/ssa"
@@ -94,12 +95,29 @@ func blockingOp(b *ssa.BasicBlock) ssa.Instruction {
 // hasExit reports whether control can leave the loop. An exit taken only when
 // a never-closed channel reports closed does not count.
 func hasExit(m *chanflow.Model, scc map[*ssa.BasicBlock]bool) bool {
+	// Select cases that can never fire do not lead out of the loop.
+	dead := map[chanflow.Edge]bool{}
+	for b := range scc {
+		for _, instr := range b.Instrs {
+			sel, ok := instr.(*ssa.Select)
+			if !ok {
+				continue
+			}
+			for i, st := range sel.States {
+				if m.NeverReady(st.Chan, st.Dir == types.RecvOnly) {
+					if e, ok := chanflow.SelectCaseEdge(sel, i); ok {
+						dead[e] = true
+					}
+				}
+			}
+		}
+	}
 	for b := range scc {
 		for _, s := range b.Succs {
 			if scc[s] {
 				continue
 			}
-			if closedExit(m, b, s) || panics(s) {
+			if dead[chanflow.Edge{From: b, To: s}] || closedExit(m, b, s) || panics(s) {
 				continue
 			}
 			return true

@@ -604,7 +604,7 @@ func (c *checker) checkWaitGroups() {
 		if _, isParam := w.ref.root.(*ssa.Parameter); isParam && w.ref.field == nil {
 			continue // the caller's wait group: Done may be anywhere
 		}
-		if added && !done && (w.ref.field == nil || !w.ref.field.Exported()) {
+		if added && !done && (w.ref.field == nil || !c.m.Visible(w.ref.field)) {
 			c.report(w.instr.Pos(), analysis.Diagnostic{
 				Message: fmt.Sprintf("%s.Wait blocks forever: %s.Add is called but nothing calls %s.Done", w.ref.name, w.ref.name, w.ref.name),
 			})
@@ -663,7 +663,7 @@ func (c *checker) checkConds() {
 		if op.kind != opCondWait {
 			continue
 		}
-		if k := op.ref.typeKey(); k != "" && (signals[k] || op.ref.field.Exported()) {
+		if k := op.ref.typeKey(); k != "" && (signals[k] || c.m.Visible(op.ref.field)) {
 			continue
 		}
 		if local[op.ref.root] {

@@ -15,6 +15,7 @@ import (
 	"go/token"
 	"go/types"
 	"reflect"
+	"strings"
 	"sync"
 
 	"golang.org/x/tools/go/analysis"
@@ -40,7 +41,8 @@ type Model struct {
 	callees map[*ssa.Function][]*ssa.Function
 	reach   map[*ssa.Function]map[*ssa.Function]bool
 	callers map[*ssa.Function][]ssa.CallInstruction
-	byValue map[ssa.Value][]*Chan
+	byValue   map[ssa.Value][]*Chan
+	reachable map[*ssa.Function]bool
 
 	// mu guards the lazily filled caches (reach, byValue): the analyzers
 	// that share a Model run concurrently.
@@ -464,9 +466,157 @@ func (m *Model) NeverClosed(v ssa.Value) bool {
 		return false
 	}
 	for _, c := range cs {
-		if c.Escaped || len(c.OpsOf(OpClose)) > 0 {
+		if c.Escaped || len(c.LiveOps(m, OpClose)) > 0 {
 			return false
 		}
 	}
 	return true
+}
+
+// NeverReady reports whether a select case on v (receive when recv is true,
+// else send) can never proceed: every channel v may hold is tracked, not
+// escaped, and no reachable code sends on or closes it (for a receive) or
+// receives from it (for a send on an unbuffered channel).
+func (m *Model) NeverReady(v ssa.Value, recv bool) bool {
+	if k, ok := v.(*ssa.Const); ok && k.IsNil() {
+		return true
+	}
+	cs := m.ChansOf(v)
+	if len(cs) == 0 {
+		return false
+	}
+	for _, c := range cs {
+		if c.Escaped {
+			return false
+		}
+		if recv && len(c.LiveOps(m, OpSend, OpSelectSend, OpClose)) > 0 {
+			return false
+		}
+		if !recv && (c.Size != 0 || len(c.LiveOps(m, OpRecv, OpSelectRecv)) > 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// LiveOps returns the channel's operations of the given kinds that sit in
+// reachable code.
+func (c *Chan) LiveOps(m *Model, kinds ...OpKind) []Op {
+	var out []Op
+	for _, o := range c.OpsOf(kinds...) {
+		if m.Reachable(o.Fn) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// Visible reports whether code outside the package can use obj: it is
+// exported and the package is not a main package (nothing imports a main
+// package, so all of its code is in view).
+func (m *Model) Visible(obj types.Object) bool {
+	if !obj.Exported() {
+		return false
+	}
+	return m.Pkg == nil || m.Pkg.Pkg.Name() != "main"
+}
+
+// Reachable reports whether fn can run at all. In a main package that means
+// reachable from main, init, or a function used as a value; in other
+// packages every function is assumed reachable (importers may call it).
+func (m *Model) Reachable(fn *ssa.Function) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.reachable == nil {
+		m.reachable = m.computeReachable()
+	}
+	if m.reachable[fn] {
+		return true
+	}
+	return !m.inPkg[fn]
+}
+
+func (m *Model) computeReachable() map[*ssa.Function]bool {
+	r := map[*ssa.Function]bool{}
+	main := m.Pkg != nil && m.Pkg.Pkg.Name() == "main"
+	var roots []*ssa.Function
+	for _, fn := range m.Funcs {
+		if !main {
+			roots = append(roots, fn)
+			continue
+		}
+		if fn.Parent() == nil && (fn.Name() == "main" || strings.HasPrefix(fn.Name(), "init")) {
+			roots = append(roots, fn)
+		}
+	}
+	if main {
+		// Methods of types converted to interfaces may be called
+		// dynamically: they are roots too.
+		dyn := map[types.Type]bool{}
+		for _, fn := range m.Funcs {
+			for _, b := range fn.Blocks {
+				for _, instr := range b.Instrs {
+					if mi, ok := instr.(*ssa.MakeInterface); ok {
+						t := mi.X.Type()
+						dyn[t] = true
+						if p, ok := t.(*types.Pointer); ok {
+							dyn[p.Elem()] = true
+						}
+					}
+				}
+			}
+		}
+		for _, fn := range m.Funcs {
+			if recv := fn.Signature.Recv(); recv != nil {
+				t := recv.Type()
+				if p, ok := t.(*types.Pointer); ok {
+					t = p.Elem()
+				}
+				if dyn[t] {
+					roots = append(roots, fn)
+				}
+			}
+		}
+	}
+	// functions referenced as values (register("X", X), callbacks)
+	for _, fn := range m.Funcs {
+		for _, b := range fn.Blocks {
+			for _, instr := range b.Instrs {
+				for _, op := range instr.Operands(nil) {
+					if g, ok := (*op).(*ssa.Function); ok && m.inPkg[g] {
+						if c, ok := instr.(ssa.CallInstruction); ok && c.Common().Value == g {
+							continue
+						}
+						roots = append(roots, g)
+					}
+				}
+			}
+		}
+	}
+	var walk func(*ssa.Function)
+	walk = func(f *ssa.Function) {
+		if r[f] {
+			return
+		}
+		r[f] = true
+		for _, g := range m.callees[f] {
+			walk(g)
+		}
+		for _, b := range f.Blocks {
+			for _, instr := range b.Instrs {
+				if g, ok := instr.(*ssa.Go); ok {
+					for _, t := range m.targets(g.Common()) {
+						walk(t)
+					}
+				}
+				if mc, ok := instr.(*ssa.MakeClosure); ok {
+					walk(mc.Fn.(*ssa.Function))
+				}
+			}
+		}
+	}
+	for _, fn := range roots {
+		walk(fn)
+	}
+	return r
 }

@@ -195,7 +195,7 @@ func (t *tracker) store(addr ssa.Value) {
 		}
 		t.field(f)
 	case *ssa.Global:
-		if a.Object() != nil && a.Object().Exported() {
+		if a.Object() != nil && t.m.Visible(a.Object()) {
 			t.escape("stored in an exported variable")
 			return
 		}
@@ -214,7 +214,7 @@ func (t *tracker) field(f *types.Var) {
 		return
 	}
 	t.fields[f] = true
-	if f.Exported() {
+	if t.m.Visible(f) {
 		t.escape("stored in exported field " + f.Name())
 	}
 	for _, fn := range t.m.Funcs {
@@ -319,7 +319,7 @@ func (t *tracker) fromMake(v ssa.Value) bool {
 // ret follows a channel returned from a function to the callers' results.
 func (t *tracker) ret(r *ssa.Return, v ssa.Value) {
 	fn := r.Parent()
-	if fn.Object() != nil && fn.Object().Exported() {
+	if fn.Object() != nil && t.m.Visible(fn.Object()) {
 		t.escape("returned from exported " + fn.Name())
 	}
 	if fn.Parent() == nil && fn.Object() == nil {

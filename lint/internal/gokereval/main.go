@@ -232,8 +232,10 @@ func evalProgram(name, src string, expect map[string]expectation, reps int, dyna
 				}
 			}
 			for _, st := range sites[kn] {
-				if st.file == l.File && abs(st.line-l.Line) <= 3 {
-					return true
+				for _, fr := range st.frames {
+					if fr.file == l.File && abs(fr.line-l.Line) <= 3 {
+						return true
+					}
 				}
 			}
 			return false
@@ -277,9 +279,16 @@ func evalProgram(name, src string, expect map[string]expectation, reps int, dyna
 }
 
 type site struct {
+	file   string
+	line   int
+	desc   string // "function [wait reason]" as the runtime test matches it
+	frames []frame
+}
+
+// frame is one call on a leaked goroutine's stack in the program's files.
+type frame struct {
 	file string
 	line int
-	desc string // "function [wait reason]" as the runtime test matches it
 }
 
 var headerRE = regexp.MustCompile(`^goroutine \d+ \[(.*) \(leaked\)\]:`)
@@ -346,14 +355,19 @@ func parseLeaks(data []byte) []site {
 			}
 		}
 		s := site{desc: fn + " [" + m[1] + "]"}
-		for _, l := range lines[1:] {
+		for i, l := range lines[1:] {
 			fm := frameRE.FindStringSubmatch(l)
 			if fm == nil || strings.Contains(fm[1], "/src/runtime/") || strings.Contains(fm[1], "/src/sync/") || strings.Contains(fm[1], "/src/internal/") {
 				continue
 			}
-			s.file = filepath.Base(fm[1])
-			s.line, _ = strconv.Atoi(fm[2])
-			break
+			if i > 0 && strings.HasPrefix(lines[i], "created by") {
+				break // the go statement is in the creator's code, not on this stack
+			}
+			n, _ := strconv.Atoi(fm[2])
+			if s.file == "" {
+				s.file, s.line = filepath.Base(fm[1]), n
+			}
+			s.frames = append(s.frames, frame{filepath.Base(fm[1]), n})
 		}
 		out = append(out, s)
 	}

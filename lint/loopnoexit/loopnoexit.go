@@ -52,8 +52,13 @@ func checkFunc(pass *analysis.Pass, m *chanflow.Model, s *chanflow.Spawn, fn *ss
 		for x := range scc {
 			done[x] = true
 		}
-		if hasExit(m, scc) {
+		exits, deadCase := hasExit(m, scc)
+		if exits {
 			continue
+		}
+		why := "has no return, break, ctx.Done or closed-channel path out"
+		if deadCase {
+			why = "can only leave through a select case on a channel that nothing reachable sends on or closes"
 		}
 		pos, loopKind := loopPos(pass.Files, op.Pos())
 		if !pos.IsValid() {
@@ -66,8 +71,8 @@ func checkFunc(pass *analysis.Pass, m *chanflow.Model, s *chanflow.Spawn, fn *ss
 		pass.Report(analysis.Diagnostic{
 			Pos:      pos,
 			Category: "goroutine-leak",
-			Message: fmt.Sprintf("goroutine started at %s never exits: this %s has no return, break, ctx.Done or closed-channel path out, so it blocks forever at %s once the work stops",
-				chanflow.Where(pass.Fset, s.Pos()), loopKind, chanflow.Where(pass.Fset, op.Pos())),
+			Message: fmt.Sprintf("goroutine started at %s never exits: this %s %s, so it blocks forever at %s once the work stops",
+				chanflow.Where(pass.Fset, s.Pos()), loopKind, why, chanflow.Where(pass.Fset, op.Pos())),
 			Related: []analysis.RelatedInformation{{Pos: s.Pos(), Message: "goroutine started here"}},
 		})
 	}
@@ -94,7 +99,7 @@ func blockingOp(b *ssa.BasicBlock) ssa.Instruction {
 
 // hasExit reports whether control can leave the loop. An exit taken only when
 // a never-closed channel reports closed does not count.
-func hasExit(m *chanflow.Model, scc map[*ssa.BasicBlock]bool) bool {
+func hasExit(m *chanflow.Model, scc map[*ssa.BasicBlock]bool) (bool, bool) {
 	// Select cases that can never fire do not lead out of the loop.
 	dead := map[chanflow.Edge]bool{}
 	for b := range scc {
@@ -120,19 +125,22 @@ func hasExit(m *chanflow.Model, scc map[*ssa.BasicBlock]bool) bool {
 			if dead[chanflow.Edge{From: b, To: s}] || closedExit(m, b, s) || panics(s) {
 				continue
 			}
-			return true
+			if !returnsFrom(s, scc, dead) {
+				continue
+			}
+			return true, false
 		}
 		// a call that never returns (os.Exit, log.Fatal, runtime.Goexit)
 		// also ends the goroutine
 		for _, instr := range b.Instrs {
 			if c, ok := instr.(*ssa.Call); ok {
 				if fn := c.Call.StaticCallee(); fn != nil && fn.Pkg != nil && fn.Pkg.Pkg.Path() == "runtime" && fn.Name() == "Goexit" {
-					return true
+					return true, false
 				}
 			}
 		}
 	}
-	return false
+	return false, len(dead) > 0
 }
 
 // closedExit reports whether the edge b→s is the "channel closed" exit of a
@@ -196,4 +204,28 @@ func panics(b *ssa.BasicBlock) bool {
 		return true
 	}
 	return walk(b)
+}
+
+// returnsFrom reports whether some path from b reaches a return without
+// re-entering the loop or taking a select case that can never fire.
+func returnsFrom(b *ssa.BasicBlock, scc map[*ssa.BasicBlock]bool, dead map[chanflow.Edge]bool) bool {
+	seen := map[*ssa.BasicBlock]bool{b: true}
+	stack := []*ssa.BasicBlock{b}
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if len(x.Succs) == 0 {
+			if _, ok := x.Instrs[len(x.Instrs)-1].(*ssa.Return); ok {
+				return true
+			}
+		}
+		for _, y := range x.Succs {
+			if scc[y] || seen[y] || dead[chanflow.Edge{From: x, To: y}] {
+				continue
+			}
+			seen[y] = true
+			stack = append(stack, y)
+		}
+	}
+	return false
 }

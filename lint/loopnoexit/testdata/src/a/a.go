@@ -53,3 +53,26 @@ func tickerLoop() {
 		}
 	}()
 }
+
+// the quit channel exists but nothing closes it.
+type pump struct {
+	in   chan int
+	quit chan struct{}
+}
+
+func newPump() *pump { return &pump{in: make(chan int), quit: make(chan struct{})} }
+
+func (p *pump) start() {
+	go func() {
+		for { // want `can only leave through a select case on a channel that nothing reachable sends on or closes`
+			select {
+			case v := <-p.in:
+				handle(v)
+			case <-p.quit:
+				return
+			}
+		}
+	}()
+}
+
+func (p *pump) send(v int) { p.in <- v }

@@ -91,3 +91,26 @@ func mainLoop(jobs <-chan int) {
 		handle(<-jobs)
 	}
 }
+
+// the quit channel is closed by stop: ok.
+type pump2 struct {
+	in   chan int
+	quit chan struct{}
+}
+
+func newPump2() *pump2 { return &pump2{in: make(chan int), quit: make(chan struct{})} }
+
+func (p *pump2) start() {
+	go func() {
+		for {
+			select {
+			case v := <-p.in:
+				handle(v)
+			case <-p.quit:
+				return
+			}
+		}
+	}()
+}
+
+func (p *pump2) stop() { close(p.quit) }

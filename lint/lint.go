@@ -12,6 +12,7 @@ import (
 
 	"github.com/gocli/gocli/lint/abandonedsend"
 	"github.com/gocli/gocli/lint/blockedrecv"
+	"github.com/gocli/gocli/lint/fanout"
 	"github.com/gocli/gocli/lint/loopnoexit"
 	"github.com/gocli/gocli/lint/syncblock"
 )
@@ -26,6 +27,7 @@ func Analyzers() []*analysis.Analyzer {
 		abandonedsend.Analyzer,
 		blockedrecv.Analyzer,
 		loopnoexit.Analyzer,
+		fanout.Analyzer,
 		syncblock.Analyzer,
 	}
 }

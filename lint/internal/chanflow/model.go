@@ -37,10 +37,10 @@ type Model struct {
 	Spawns []*Spawn
 	Chans  []*Chan
 
-	inPkg   map[*ssa.Function]bool
-	callees map[*ssa.Function][]*ssa.Function
-	reach   map[*ssa.Function]map[*ssa.Function]bool
-	callers map[*ssa.Function][]ssa.CallInstruction
+	inPkg     map[*ssa.Function]bool
+	callees   map[*ssa.Function][]*ssa.Function
+	reach     map[*ssa.Function]map[*ssa.Function]bool
+	callers   map[*ssa.Function][]ssa.CallInstruction
 	byValue   map[ssa.Value][]*Chan
 	reachable map[*ssa.Function]bool
 

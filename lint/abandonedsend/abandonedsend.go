@@ -28,6 +28,8 @@ var Analyzer = &analysis.Analyzer{
 
 func run(pass *analysis.Pass) (any, error) {
 	m := pass.ResultOf[chanflow.Analyzer].(*chanflow.Model)
+	reported := map[token.Pos]bool{}
+	pass = wrapReport(pass, reported)
 	for _, c := range m.Chans {
 		if c.Escaped || c.Size < 0 {
 			continue
@@ -40,6 +42,9 @@ func run(pass *analysis.Pass) (any, error) {
 			}
 			check(pass, m, c, s)
 		}
+	}
+	for _, c := range m.Chans {
+		noReceiver(pass, m, c)
 	}
 	return nil, nil
 }
@@ -234,4 +239,42 @@ func bufferFix(pass *analysis.Pass, c *chanflow.Chan, n int) (analysis.Suggested
 		Message:   "buffer the channel so the send completes without a receiver",
 		TextEdits: []analysis.TextEdit{edit},
 	}, true
+}
+
+// wrapReport drops a second diagnostic at the same position.
+func wrapReport(pass *analysis.Pass, reported map[token.Pos]bool) *analysis.Pass {
+	p := *pass
+	report := pass.Report
+	p.Report = func(d analysis.Diagnostic) {
+		if reported[d.Pos] {
+			return
+		}
+		reported[d.Pos] = true
+		report(d)
+	}
+	return &p
+}
+
+// noReceiver reports sends on a channel that no reachable code receives
+// from, whatever goroutine sends.
+func noReceiver(pass *analysis.Pass, m *chanflow.Model, c *chanflow.Chan) {
+	if c.Escaped || c.Size > 0 || len(c.LiveOps(m, chanflow.OpRecv, chanflow.OpSelectRecv)) > 0 {
+		return
+	}
+	kind := "unbuffered channel"
+	if c.Size < 0 {
+		kind = "channel"
+	}
+	for _, o := range c.LiveOps(m, chanflow.OpSend) {
+		msg := fmt.Sprintf("send on %s %s blocks forever: nothing receives from %s (made at %s)",
+			kind, c.Name(), c.Name(), chanflow.Where(pass.Fset, c.Make.Pos()))
+		if c.Size < 0 {
+			msg = fmt.Sprintf("send on %s %s blocks once its buffer is full: nothing receives from %s (made at %s)",
+				kind, c.Name(), c.Name(), chanflow.Where(pass.Fset, c.Make.Pos()))
+		}
+		if spawns := m.SpawnsRunning(o.Fn); len(spawns) > 0 {
+			msg = fmt.Sprintf("goroutine started at %s leaks: %s", chanflow.Where(pass.Fset, spawns[0].Pos()), msg)
+		}
+		pass.Report(analysis.Diagnostic{Pos: o.Pos(), Category: "goroutine-leak", Message: msg})
+	}
 }

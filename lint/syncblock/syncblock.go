@@ -7,6 +7,7 @@ import (
 	"go/token"
 	"go/types"
 	"sort"
+	"strings"
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/ssa"
@@ -32,6 +33,31 @@ type ref struct {
 	path  string
 	field *types.Var // the last field on the path, for package-wide keys
 	name  string     // for messages
+	owner string     // the struct type holding field, for package-wide messages
+}
+
+// typeName names a package-wide lock for messages: "Store.mu".
+func (r ref) typeName() string {
+	if r.field != nil && r.field.Embedded() {
+		if r.owner != "" {
+			return r.owner
+		}
+		return strings.TrimSuffix(r.name, "."+r.field.Name())
+	}
+	if r.field == nil || r.owner == "" {
+		return r.name
+	}
+	return r.owner + "." + r.field.Name()
+}
+
+func ownerName(t types.Type) string {
+	if p, ok := t.Underlying().(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	if n, ok := types.Unalias(t).(*types.Named); ok {
+		return n.Obj().Name()
+	}
+	return ""
 }
 
 func (r ref) same(o ref) bool { return r.root == o.root && r.path == o.path }
@@ -172,7 +198,11 @@ func (c *checker) classify(instr ssa.Instruction) (syncOp, bool) {
 	if recvType == "*sync.WaitGroup" && method == "Go" {
 		return syncOp{}, false // wg.Go pairs Add and Done itself
 	}
-	return syncOp{kind: k, ref: c.canon(recv, 0), instr: instr}, true
+	r := c.canon(recv, 0)
+	if src := lockExpr(c.pass.Files, instr.Pos()); src != "" {
+		r.name = src // the receiver as written, e.g. s.mu
+	}
+	return syncOp{kind: k, ref: r, instr: instr}, true
 }
 
 // canon resolves a lock operand to a root value and field path, looking
@@ -188,6 +218,7 @@ func (c *checker) canon(v ssa.Value, depth int) ref {
 		r.path += "." + f.Name()
 		r.field = f
 		r.name = r.name + "." + f.Name()
+		r.owner = ownerName(x.X.Type())
 		return r
 	case *ssa.Field:
 		r := c.canon(x.X, depth+1)
@@ -195,6 +226,7 @@ func (c *checker) canon(v ssa.Value, depth int) ref {
 		r.path += "." + f.Name()
 		r.field = f
 		r.name = r.name + "." + f.Name()
+		r.owner = ownerName(x.X.Type())
 		return r
 	case *ssa.UnOp:
 		if x.Op == token.MUL {
@@ -285,7 +317,7 @@ func (c *checker) summarize(fn *ssa.Function, depth int) *summary {
 				if pi < 0 && op.ref.typeKey() == "" {
 					continue
 				}
-				po := paramOp{param: pi, path: op.ref.path, field: op.ref.field, kind: op.kind, pos: instr.Pos(), typed: op.ref.typeKey(), name: op.ref.name}
+				po := paramOp{param: pi, path: op.ref.path, field: op.ref.field, kind: op.kind, pos: instr.Pos(), typed: op.ref.typeKey(), name: op.ref.typeName()}
 				switch op.kind {
 				case opLock, opRLock:
 					s.acquires = append(s.acquires, po)
@@ -317,7 +349,7 @@ func (c *checker) summarize(fn *ssa.Function, depth int) *summary {
 					}
 					r := c.canon(call.Call.Args[po.param], 0)
 					pi := paramIdx(r.root)
-					out = append(out, paramOp{param: pi, path: r.path + po.path, field: po.field, kind: po.kind, pos: po.pos, typed: po.typed, name: r.name + po.path})
+					out = append(out, paramOp{param: pi, path: r.path + po.path, field: po.field, kind: po.kind, pos: po.pos, typed: po.typed, name: po.name})
 				}
 				return out
 			}
@@ -360,7 +392,7 @@ func (c *checker) callRefs(call *ssa.Call, list []paramOp) []ref {
 		r := c.canon(call.Call.Args[po.param], 0)
 		r.path += po.path
 		r.field = po.field
-		r.name += po.path
+		r.name += strings.ReplaceAll(po.path, "*", "")
 		out = append(out, r)
 	}
 	return out
@@ -536,7 +568,7 @@ func lockExpr(files []*ast.File, lparen token.Pos) string {
 
 func (c *checker) edge(held, next ref, pos token.Pos) {
 	if k := next.typeKey(); k != "" {
-		c.edgeKey(held, k, next.name, pos)
+		c.edgeKey(held, k, next.typeName(), pos)
 	}
 }
 
@@ -545,7 +577,7 @@ func (c *checker) edgeKey(held ref, next, nextName string, pos token.Pos) {
 	if k == "" || k == next {
 		return
 	}
-	c.names[k] = held.name
+	c.names[k] = held.typeName()
 	c.names[next] = nextName
 	e := [2]string{k, next}
 	c.edges[e] = append(c.edges[e], pos)

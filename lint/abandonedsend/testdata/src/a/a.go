@@ -100,3 +100,18 @@ func twoBranches(ctx context.Context, ok bool) {
 	case <-time.After(time.Second):
 	}
 }
+
+type watcher struct {
+	result chan int
+}
+
+// the result channel is sent on but never read.
+func newWatcher(size int) *watcher {
+	w := &watcher{result: make(chan int, size)}
+	go w.process()
+	return w
+}
+
+func (w *watcher) process() {
+	w.result <- 1 // want `send on channel result blocks once its buffer is full: nothing receives from result`
+}

@@ -132,6 +132,7 @@ func check(pass *analysis.Pass, m *chanflow.Model, c *chanflow.Chan, s *chanflow
 		Cut:   func(e chanflow.Edge) bool { return cuts[e] },
 	}.FindExit(s.Go.Block(), chanflow.IndexOf(s.Go)+1)
 	if !ok {
+		waitBeforeReceive(pass, m, c, s, sends, event, cuts)
 		return
 	}
 	name := c.Name()
@@ -277,4 +278,65 @@ func noReceiver(pass *analysis.Pass, m *chanflow.Model, c *chanflow.Chan) {
 		}
 		pass.Report(analysis.Diagnostic{Pos: o.Pos(), Category: "goroutine-leak", Message: msg})
 	}
+}
+
+// waitBeforeReceive reports a spawner that waits on a WaitGroup before it
+// receives, when the goroutine sends before calling Done: each waits for
+// the other.
+func waitBeforeReceive(pass *analysis.Pass, m *chanflow.Model, c *chanflow.Chan, s *chanflow.Spawn, sends []chanflow.Op, event func(ssa.Instruction) bool, cuts map[chanflow.Edge]bool) {
+	if c.Size != 0 || !callsDone(m, s) {
+		return
+	}
+	wait, ok := chanflow.Walk{
+		Event: event,
+		Cut:   func(e chanflow.Edge) bool { return cuts[e] },
+		Exit:  isWaitGroupWait,
+	}.FindExit(s.Go.Block(), chanflow.IndexOf(s.Go)+1)
+	if !ok {
+		return
+	}
+	for _, snd := range sends {
+		pass.Report(analysis.Diagnostic{
+			Pos:      snd.Pos(),
+			Category: "goroutine-leak",
+			Message: fmt.Sprintf("goroutine started at %s blocks forever sending on unbuffered channel %s: %s waits on the WaitGroup at %s before receiving, and the goroutine calls Done only after its send",
+				chanflow.Where(pass.Fset, s.Pos()), c.Name(), s.Parent.Name(), chanflow.Where(pass.Fset, wait.Pos())),
+			Related: []analysis.RelatedInformation{
+				{Pos: s.Pos(), Message: "goroutine started here"},
+				{Pos: wait.Pos(), Message: "waits here before receiving"},
+			},
+		})
+	}
+}
+
+func isWaitGroupWait(instr ssa.Instruction) bool {
+	call, ok := instr.(*ssa.Call)
+	if !ok {
+		return false
+	}
+	fn := call.Call.StaticCallee()
+	return fn != nil && fn.Name() == "Wait" && fn.Signature.Recv() != nil &&
+		types.TypeString(fn.Signature.Recv().Type(), nil) == "*sync.WaitGroup"
+}
+
+// callsDone reports whether the goroutine calls WaitGroup.Done.
+func callsDone(m *chanflow.Model, s *chanflow.Spawn) bool {
+	for _, t := range s.Targets {
+		for fn := range m.SyncReach(t) {
+			for _, b := range fn.Blocks {
+				for _, instr := range b.Instrs {
+					ci, ok := instr.(ssa.CallInstruction)
+					if !ok {
+						continue
+					}
+					f := ci.Common().StaticCallee()
+					if f != nil && f.Name() == "Done" && f.Signature.Recv() != nil &&
+						types.TypeString(f.Signature.Recv().Type(), nil) == "*sync.WaitGroup" {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
 }

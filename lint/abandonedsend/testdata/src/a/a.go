@@ -3,6 +3,7 @@ package a
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 )
 
@@ -12,7 +13,7 @@ func compute() int { return 1 }
 func timeout(ctx context.Context) int {
 	ch := make(chan int)
 	go func() {
-		ch <- compute() // want `goroutine started at a.go:14 can block forever sending on unbuffered channel ch: timeout can return at a.go:21 without receiving`
+		ch <- compute() // want `goroutine started at a.go:15 can block forever sending on unbuffered channel ch: timeout can return at a.go:22 without receiving`
 	}()
 	select {
 	case v := <-ch:
@@ -49,7 +50,7 @@ func timeAfter(d time.Duration) error {
 }
 
 // viaParam sends through a helper that receives the channel as a parameter.
-func send(out chan<- int) { out <- compute() } // want `goroutine started at a.go:56 can block forever sending on unbuffered channel`
+func send(out chan<- int) { out <- compute() } // want `goroutine started at a.go:57 can block forever sending on unbuffered channel`
 
 func viaParam(ctx context.Context) int {
 	ch := make(chan int)
@@ -114,4 +115,17 @@ func newWatcher(size int) *watcher {
 
 func (w *watcher) process() {
 	w.result <- 1 // want `send on channel result blocks once its buffer is full: nothing receives from result`
+}
+
+// the spawner waits before it receives; the goroutine sends before Done.
+func waitFirst() int {
+	ch := make(chan int)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		ch <- compute() // want `waits on the WaitGroup at a.go:\d+ before receiving`
+		wg.Done()
+	}()
+	wg.Wait()
+	return <-ch
 }

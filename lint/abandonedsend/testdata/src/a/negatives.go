@@ -103,3 +103,17 @@ func collector(items []int) []int {
 	}
 	return got
 }
+
+// receive first, then wait: ok.
+func recvThenWait() int {
+	ch := make(chan int)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		ch <- compute()
+	}()
+	v := <-ch
+	wg.Wait()
+	return v
+}

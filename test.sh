@@ -66,6 +66,19 @@ sbxdir=$(mktemp -d)
 go build -o "$sbxdir/gocli" ./cmd/gocli
 scripts/test-sandbox-etcdctl.sh "$sbxdir/gocli"
 rm -rf "$sbxdir"
+# --- lint: goroutine-leak analyzers (lint/, internal/cli/lint) -------------
+# The analyzer tests and the SARIF 2.1.0 schema check ran above with the
+# other packages; run them by name so a rename cannot drop them silently
+# (cached, so this costs nothing when they already passed).
+step "lint: analyzer tests, SARIF schema check, dynamic mode on a real leak"
+go test -run 'TestAnalyzer|TestSARIFValidatesAgainstSchema|TestRunFindsRealLeak' ./lint/...
+step "lint: gocli lint ./... on the project (must be clean)"
+go run ./cmd/gocli lint ./...
+step "lint: go vet -vettool=gocli on the project"
+lintbin=$(mktemp -d)
+go build -o "$lintbin/gocli" ./cmd/gocli
+go vet -vettool="$lintbin/gocli" ./...
+rm -rf "$lintbin"
 
 # --- release configuration -------------------------------------------------
 go_tool goreleaser github.com/goreleaser/goreleaser/v2@v2.15.1

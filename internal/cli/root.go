@@ -9,8 +9,8 @@ import (
 
 	"github.com/gocli/gocli/internal/cli/command"
 	dashboardcmd "github.com/gocli/gocli/internal/cli/dashboard"
-	sandboxcmd "github.com/gocli/gocli/internal/cli/sandbox"
 	"github.com/gocli/gocli/internal/cli/lint"
+	sandboxcmd "github.com/gocli/gocli/internal/cli/sandbox"
 	"github.com/gocli/gocli/internal/cli/version"
 )
 

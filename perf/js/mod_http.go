@@ -320,7 +320,7 @@ func (vu *VU) do(ctx context.Context, r *reqSpec) *respData {
 
 	var tr struct {
 		getConn, dnsStart, connStart, connDone, tlsStart, tlsDone, gotConn, wrote, firstByte time.Time
-		remote                                                                              string
+		remote                                                                               string
 	}
 	trace := &httptrace.ClientTrace{
 		GetConn:      func(string) { tr.getConn = time.Now() },

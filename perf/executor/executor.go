@@ -458,18 +458,21 @@ func timeOfIteration(c Config, k float64, length time.Duration) (time.Duration, 
 // is dropped and counted.
 func runArrivalRate(ctx context.Context, c Config, env Env) error {
 	length := c.Length()
-	st := newStopper(ctx, length, c.GracefulStop)
-	defer st.close()
-
 	idle := make(chan VU, c.MaxVUs)
 	total := 0
 	for ; total < c.PreAllocatedVUs; total++ {
 		vu, err := acquire(ctx, env)
 		if err != nil {
+			for len(idle) > 0 {
+				env.Pool.Put(<-idle)
+			}
 			return err
 		}
 		idle <- vu
 	}
+	// The schedule starts once the pre-allocated VUs are in hand.
+	st := newStopper(ctx, length, c.GracefulStop)
+	defer st.close()
 	var wg sync.WaitGroup
 	defer func() {
 		wg.Wait()
@@ -512,9 +515,11 @@ func runArrivalRate(ctx context.Context, c Config, env Env) error {
 			select {
 			case <-timer.C:
 			case <-st.soft.Done():
+				dropRest(ctx, c, env, k, length)
 				return nil
 			}
 		} else if st.soft.Err() != nil {
+			dropRest(ctx, c, env, k, length)
 			return nil
 		}
 		var vu VU
@@ -543,4 +548,17 @@ func runArrivalRate(ctx context.Context, c Config, env Env) error {
 	// stop (the deferred Wait), once the scenario's duration has passed.
 	<-st.soft.Done()
 	return nil
+}
+
+// dropRest counts the iterations from k on that were due before the
+// schedule ended but could not start (the timer woke too late), so that
+// started + dropped always equals the schedule. A cancelled run drops
+// nothing: it was stopped, not overloaded.
+func dropRest(ctx context.Context, c Config, env Env, k int, length time.Duration) {
+	if ctx.Err() != nil {
+		return
+	}
+	if n := int(math.Ceil(iterationsBefore(c, length))) - k; n > 0 {
+		env.Dropped(n)
+	}
 }

@@ -318,29 +318,40 @@ func (vu *VU) do(ctx context.Context, r *reqSpec) *respData {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
+	// Trace callbacks of a dial may run on the transport's goroutines even
+	// after the request has finished (a dial that lost the race to an idle
+	// connection), so the trace is guarded.
+	var trMu sync.Mutex
 	var tr struct {
 		getConn, dnsStart, connStart, connDone, tlsStart, tlsDone, gotConn, wrote, firstByte time.Time
-		remote                                                                               string
+		remote                                                                              string
+	}
+	at := func(f func()) {
+		trMu.Lock()
+		f()
+		trMu.Unlock()
 	}
 	trace := &httptrace.ClientTrace{
-		GetConn:      func(string) { tr.getConn = time.Now() },
-		DNSStart:     func(httptrace.DNSStartInfo) { tr.dnsStart = time.Now() },
-		ConnectStart: func(string, string) { tr.connStart = time.Now() },
+		GetConn:      func(string) { at(func() { tr.getConn = time.Now() }) },
+		DNSStart:     func(httptrace.DNSStartInfo) { at(func() { tr.dnsStart = time.Now() }) },
+		ConnectStart: func(string, string) { at(func() { tr.connStart = time.Now() }) },
 		ConnectDone: func(_, _ string, err error) {
 			if err == nil {
-				tr.connDone = time.Now()
+				at(func() { tr.connDone = time.Now() })
 			}
 		},
-		TLSHandshakeStart: func() { tr.tlsStart = time.Now() },
-		TLSHandshakeDone:  func(tls.ConnectionState, error) { tr.tlsDone = time.Now() },
+		TLSHandshakeStart: func() { at(func() { tr.tlsStart = time.Now() }) },
+		TLSHandshakeDone:  func(tls.ConnectionState, error) { at(func() { tr.tlsDone = time.Now() }) },
 		GotConn: func(ci httptrace.GotConnInfo) {
-			tr.gotConn = time.Now()
-			if ci.Conn != nil {
-				tr.remote = ci.Conn.RemoteAddr().String()
-			}
+			at(func() {
+				tr.gotConn = time.Now()
+				if ci.Conn != nil {
+					tr.remote = ci.Conn.RemoteAddr().String()
+				}
+			})
 		},
-		WroteRequest:         func(httptrace.WroteRequestInfo) { tr.wrote = time.Now() },
-		GotFirstResponseByte: func() { tr.firstByte = time.Now() },
+		WroteRequest:         func(httptrace.WroteRequestInfo) { at(func() { tr.wrote = time.Now() }) },
+		GotFirstResponseByte: func() { at(func() { tr.firstByte = time.Now() }) },
 	}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), r.method, r.url, bodyReader)
 	if err != nil {
@@ -398,6 +409,8 @@ func (vu *VU) do(ctx context.Context, r *reqSpec) *respData {
 		res.err = err
 		res.errCode = errorCode(err)
 	}
+	trMu.Lock()
+	defer trMu.Unlock()
 	res.remoteAddr = tr.remote
 	// Phases as k6 defines them; missing events (errors, reused
 	// connections) leave their phase at zero.

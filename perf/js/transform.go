@@ -79,10 +79,6 @@ func tokenize(src string) ([]token, error) {
 	var stack []byte
 	nl := false
 	i := 0
-	errAt := func(off int, msg string) error {
-		l, c := lineCol(src, off)
-		return fmt.Errorf("%d:%d: %s", l, c, msg)
-	}
 	prevAllowsRegex := func() bool {
 		if len(toks) == 0 {
 			return true
@@ -115,7 +111,7 @@ func tokenize(src string) ([]token, error) {
 			}
 			j++
 		}
-		return 0, false, errAt(len(src), "unterminated template literal")
+		return len(src), false, nil // unterminated: goja reports it
 	}
 	for i < len(src) {
 		c := src[i]
@@ -135,7 +131,10 @@ func tokenize(src string) ([]token, error) {
 		case c == '/' && i+1 < len(src) && src[i+1] == '*':
 			end := strings.Index(src[i+2:], "*/")
 			if end < 0 {
-				return nil, errAt(i, "unterminated comment")
+				end = len(src) - i - 4 // goja reports it
+				if end < 0 {
+					end = 0
+				}
 			}
 			if strings.Contains(src[i:i+2+end], "\n") {
 				nl = true
@@ -159,18 +158,15 @@ func tokenize(src string) ([]token, error) {
 			tk.kind = tNumber
 		case c == '"' || c == '\'':
 			i++
-			for i < len(src) && src[i] != c {
+			for i < len(src) && src[i] != c && src[i] != '\n' {
 				if src[i] == '\\' {
 					i++
-				} else if src[i] == '\n' {
-					return nil, errAt(start, "unterminated string")
 				}
 				i++
 			}
-			if i >= len(src) {
-				return nil, errAt(start, "unterminated string")
+			if i < len(src) && src[i] == c {
+				i++
 			}
-			i++
 			tk.kind = tString
 		case c == '`':
 			end, sub, err := scanTemplate(i + 1)
@@ -193,7 +189,7 @@ func tokenize(src string) ([]token, error) {
 					continue
 				}
 				if ch == '\n' {
-					return nil, errAt(start, "unterminated regular expression")
+					break // unterminated: goja reports it
 				}
 				if ch == '[' {
 					inClass = true
@@ -204,10 +200,9 @@ func tokenize(src string) ([]token, error) {
 				}
 				i++
 			}
-			if i >= len(src) {
-				return nil, errAt(start, "unterminated regular expression")
+			if i < len(src) && src[i] == '/' {
+				i++
 			}
-			i++
 			for i < len(src) && isIdentPart(src[i]) {
 				i++
 			}
@@ -219,7 +214,10 @@ func tokenize(src string) ([]token, error) {
 			tk.kind = tPunct
 		case c == '}' || c == ')' || c == ']':
 			if len(stack) == 0 {
-				return nil, errAt(start, fmt.Sprintf("unexpected %q", c))
+				// Unbalanced: leave it to goja's parser to report.
+				i++
+				tk.kind = tPunct
+				break
 			}
 			top := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
@@ -252,9 +250,6 @@ func tokenize(src string) ([]token, error) {
 		tk.end = i
 		tk.text = src[start:i]
 		toks = append(toks, tk)
-	}
-	if len(stack) > 0 {
-		return nil, errAt(len(src), "unexpected end of input: unclosed bracket")
 	}
 	return toks, nil
 }

@@ -324,7 +324,7 @@ func (vu *VU) do(ctx context.Context, r *reqSpec) *respData {
 	var trMu sync.Mutex
 	var tr struct {
 		getConn, dnsStart, connStart, connDone, tlsStart, tlsDone, gotConn, wrote, firstByte time.Time
-		remote                                                                              string
+		remote                                                                               string
 	}
 	at := func(f func()) {
 		trMu.Lock()

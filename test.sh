@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The whole gocli test suite. CI runs exactly this (.ci/run); so do developers.
+# It installs what it needs, idempotently, so a fresh machine passes too.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+GOBIN_DIR="$(go env GOPATH)/bin"
+export PATH="$GOBIN_DIR:$PATH"
+START=$SECONDS
+
+step() { printf '\n==> %s (%ds)\n' "$*" "$((SECONDS - START))"; }
+
+# go_tool NAME MODULE@VERSION: install a Go tool unless that version is there.
+go_tool() {
+	local name=$1 pkg=$2 version=${2##*@}
+	if [ -x "$GOBIN_DIR/$name" ] && go version -m "$GOBIN_DIR/$name" 2>/dev/null | grep -q "mod.*$version"; then
+		return
+	fi
+	step "install $name $version"
+	go install "$pkg"
+}
+
+# apt_tool CMD PACKAGE: install a Debian package unless CMD is on PATH.
+apt_tool() {
+	command -v "$1" >/dev/null 2>&1 && return
+	step "apt-get install $2"
+	if [ -z "${APT_UPDATED:-}" ]; then
+		apt-get update -qq
+		APT_UPDATED=1
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+}
+
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' | grep -v '/testdata/') 2>&1 || true)
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+step "go vet"
+go vet ./...
+
+# Packages with concurrency run under the race detector; the rest run plain
+# because -race multiplies their time for nothing.
+RACE_PATTERN='/(consensus|sandbox|perf|dashboard|internal/cli)(/|$)'
+mapfile -t all_pkgs < <(go list ./...)
+race_pkgs=(); plain_pkgs=()
+for p in "${all_pkgs[@]}"; do
+	if [[ $p =~ $RACE_PATTERN ]]; then race_pkgs+=("$p"); else plain_pkgs+=("$p"); fi
+done
+
+step "go test -race (${#race_pkgs[@]} packages)"
+go test -race -timeout 25m "${race_pkgs[@]}"
+
+step "go test (${#plain_pkgs[@]} packages)"
+go test -timeout 25m "${plain_pkgs[@]}"
+
+# --- release configuration -------------------------------------------------
+go_tool goreleaser github.com/goreleaser/goreleaser/v2@v2.15.1
+step "goreleaser check"
+goreleaser check
+step "goreleaser snapshot build (this platform)"
+snapdir=$(mktemp -d)
+trap 'rm -rf "$snapdir"' EXIT
+goreleaser build --snapshot --single-target --clean --output "$snapdir/gocli" >/dev/null
+"$snapdir/gocli" version
+
+printf '\n==> all checks passed (%ds)\n' "$((SECONDS - START))"

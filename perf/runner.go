@@ -334,11 +334,15 @@ func (r Runner) Run(ctx context.Context) (*Summary, error) {
 	if interval <= 0 {
 		interval = time.Second
 	}
-	tick := time.NewTicker(interval)
+	// VU gauges and abortOnFail are sampled often; progress is reported
+	// every interval.
+	sample := min(interval, 100*time.Millisecond)
+	tick := time.NewTicker(sample)
 	defer tick.Stop()
 	var lastReqs int64
 	lastTick := start
 	var abortReason string
+	var sinceAbortCheck time.Duration
 loop:
 	for {
 		select {
@@ -348,11 +352,14 @@ loop:
 			store.Add(now,
 				metrics.Sample{Metric: vusMetric, Value: float64(active.Load())},
 				metrics.Sample{Metric: vusMaxMetric, Value: float64(p.created.Load())})
-			if reason := r.checkAbort(store, ths, now.Sub(start)); reason != "" && abortReason == "" {
-				abortReason = reason
-				cancelRun(errors.New(reason))
+			if sinceAbortCheck += sample; sinceAbortCheck >= time.Second || interval < time.Second {
+				sinceAbortCheck = 0
+				if reason := r.checkAbort(store, ths, now.Sub(start)); reason != "" && abortReason == "" {
+					abortReason = reason
+					cancelRun(errors.New(reason))
+				}
 			}
-			if r.OnProgress != nil {
+			if r.OnProgress != nil && now.Sub(lastTick) >= interval-sample/2 {
 				pr := progressOf(store, now.Sub(start), planned)
 				pr.VUs, pr.VUsMax = active.Load(), p.created.Load()
 				pr.RPS = float64(pr.Requests-lastReqs) / now.Sub(lastTick).Seconds()

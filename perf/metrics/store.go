@@ -15,6 +15,9 @@ type Series struct {
 	Metric *Metric
 	Tags   *TagSet
 	Sink   *Sink
+	// Seq orders series by first appearance, so reports list checks and
+	// groups in the order the script ran them.
+	Seq int
 }
 
 // Bucket aggregates one second of the run for the time-series plots.
@@ -49,6 +52,7 @@ type Store struct {
 	end     time.Time
 	series  map[*Metric]map[string]*Series
 	buckets map[int]*Bucket
+	seq     int
 }
 
 // NewStore returns an empty store whose time buckets count from start.
@@ -115,7 +119,8 @@ func (s *Store) Add(now time.Time, samples ...Sample) {
 			if tags == nil {
 				tags = NewTagSet(nil)
 			}
-			ser = &Series{Metric: sm.Metric, Tags: tags, Sink: &Sink{}}
+			s.seq++
+			ser = &Series{Metric: sm.Metric, Tags: tags, Sink: &Sink{}, Seq: s.seq}
 			byTags[key] = ser
 		}
 		ser.Sink.add(sm.Metric.Type, sm.Value)
@@ -203,7 +208,7 @@ func (s *Store) Series() []Series {
 	var out []Series
 	for m, byTags := range s.series {
 		for _, ser := range byTags {
-			out = append(out, Series{Metric: m, Tags: ser.Tags, Sink: ser.Sink.clone()})
+			out = append(out, Series{Metric: m, Tags: ser.Tags, Sink: ser.Sink.clone(), Seq: ser.Seq})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -261,7 +266,8 @@ func (s *Store) Merge(o *Store) error {
 		for key, ser := range byTags {
 			d := dst[key]
 			if d == nil {
-				d = &Series{Metric: m, Tags: ser.Tags, Sink: &Sink{}}
+				s.seq++
+				d = &Series{Metric: m, Tags: ser.Tags, Sink: &Sink{}, Seq: ser.Seq}
 				dst[key] = d
 			}
 			d.Sink.merge(m.Type, ser.Sink)
@@ -324,6 +330,7 @@ type seriesJSON struct {
 	Last   float64           `json:"last,omitempty"`
 	Trues  int64             `json:"trues,omitempty"`
 	Hist   string            `json:"hdr,omitempty"`
+	Seq    int               `json:"seq,omitempty"`
 }
 
 type bucketJSON struct {
@@ -354,7 +361,7 @@ func (s *Store) MarshalJSON() ([]byte, error) {
 		k := ser.Sink
 		w.Series = append(w.Series, seriesJSON{
 			Metric: ser.Metric.Name, Tags: ser.Tags.Map(), Count: k.Count, Sum: k.Sum,
-			Min: k.Min, Max: k.Max, Last: k.Last, Trues: k.Trues, Hist: h,
+			Min: k.Min, Max: k.Max, Last: k.Last, Trues: k.Trues, Hist: h, Seq: ser.Seq,
 		})
 	}
 	for _, b := range s.Buckets() {
@@ -402,7 +409,8 @@ func (s *Store) UnmarshalJSON(data []byte) error {
 		}
 		s.series[m][tags.Key()] = &Series{Metric: m, Tags: tags, Sink: &Sink{
 			Count: sj.Count, Sum: sj.Sum, Min: sj.Min, Max: sj.Max, Last: sj.Last, Trues: sj.Trues, hist: h,
-		}}
+		}, Seq: sj.Seq}
+		s.seq = max(s.seq, sj.Seq)
 	}
 	for _, bj := range w.Buckets {
 		h, err := decodeHist(bj.Hist)

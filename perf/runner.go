@@ -182,7 +182,7 @@ func (r Runner) Run(ctx context.Context) (*Summary, error) {
 	}
 	reg := metrics.NewRegistry()
 	store := metrics.NewStore(reg, time.Now())
-	env := &js.Env{Registry: reg, Store: store, Vars: r.Env, Log: r.Log}
+	env := &js.Env{Registry: reg, Store: store, Vars: r.Env, Log: newWarnLimiter(r.Log)}
 	if env.Vars == nil {
 		env.Vars = map[string]string{}
 	}
@@ -369,9 +369,7 @@ loop:
 		}
 	}
 	end := time.Now()
-	store.Add(end,
-		metrics.Sample{Metric: vusMetric, Value: float64(active.Load())},
-		metrics.Sample{Metric: vusMaxMetric, Value: float64(p.created.Load())})
+	store.Add(end, metrics.Sample{Metric: vusMaxMetric, Value: float64(p.created.Load())})
 	store.SetEnd(end)
 	switch {
 	case abortReason != "":
@@ -491,4 +489,32 @@ func (l *errorLog) list() []ErrorCount {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Count > out[j].Count })
 	return out
+}
+
+// newWarnLimiter passes console output through but logs each distinct
+// engine warning (such as a failed request) only a few times: a target that
+// is down would otherwise print one line per request.
+func newWarnLimiter(log func(js.LogEntry)) func(js.LogEntry) {
+	if log == nil {
+		return nil
+	}
+	var mu sync.Mutex
+	seen := map[string]int{}
+	return func(e js.LogEntry) {
+		if e.Level != "warn" {
+			log(e)
+			return
+		}
+		mu.Lock()
+		seen[e.Msg]++
+		n := seen[e.Msg]
+		mu.Unlock()
+		switch {
+		case n < logPerMessage:
+			log(e)
+		case n == logPerMessage:
+			e.Msg += " (further occurrences are not logged)"
+			log(e)
+		}
+	}
 }

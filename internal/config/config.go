@@ -31,6 +31,9 @@ type Config struct {
 	// NoColor disables colour like --no-color.
 	NoColor bool `yaml:"noColor,omitempty"`
 
+	// Perf configures `gocli perf` (perf.go).
+	Perf Perf `yaml:"perf,omitempty"`
+
 	// Files lists the files that were merged, lowest precedence first.
 	Files []string `yaml:"-"`
 }
@@ -41,6 +44,9 @@ func (c *Config) Validate() error {
 	case "", "text", "json":
 	default:
 		return fmt.Errorf("output: %q is not a format: use text or json", c.Output)
+	}
+	if err := c.Perf.Validate(); err != nil {
+		return err
 	}
 	return nil
 }

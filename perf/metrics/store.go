@@ -421,3 +421,38 @@ func (s *Store) UnmarshalJSON(data []byte) error {
 	}
 	return nil
 }
+
+// Coarsen combines every n consecutive buckets into one (histograms
+// merged), so long runs plot a bounded number of points. Second becomes the
+// first second of each group; VUs is the maximum.
+func Coarsen(bs []Bucket, n int) []Bucket {
+	if n <= 1 {
+		return bs
+	}
+	var out []Bucket
+	for i := 0; i < len(bs); i += n {
+		c := Bucket{Second: bs[i].Second}
+		for _, b := range bs[i:min(i+n, len(bs))] {
+			c.Requests += b.Requests
+			c.Failed += b.Failed
+			c.Iterations += b.Iterations
+			c.Dropped += b.Dropped
+			c.Errors += b.Errors
+			c.VUs = max(c.VUs, b.VUs)
+			for st, k := range b.Status {
+				if c.Status == nil {
+					c.Status = map[string]int64{}
+				}
+				c.Status[st] += k
+			}
+			if b.duration != nil {
+				if c.duration == nil {
+					c.duration = hdr.New(1, histHighest, bucketSigFig)
+				}
+				c.duration.Merge(b.duration)
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}

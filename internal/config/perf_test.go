@@ -33,7 +33,7 @@ func TestPerfSection(t *testing.T) {
 func TestPerfSectionErrors(t *testing.T) {
 	dir := t.TempDir()
 	for body, want := range map[string]string{
-		"perf:\n  targets:\n    x:\n      baseURL: ftp://h\n":   "perf.targets.x.baseURL",
+		"perf:\n  targets:\n    x:\n      baseURL: ftp://h\n":  "perf.targets.x.baseURL",
 		"perf:\n  targets:\n    x:\n      baseUrl: http://h\n": "unknown key",
 	} {
 		p := write(t, dir, "gocli.yaml", body)

@@ -82,4 +82,3 @@ func defaultScript(f *command.Factory) (string, error) {
 	}
 	return "", command.FlagErrorf("several scripts in perf/ (%s): set perf.script in gocli.yaml or use gocli perf run SCRIPT.js", strings.Join(rel, ", "))
 }
-

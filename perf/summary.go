@@ -1,6 +1,7 @@
 package perf
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -90,22 +91,30 @@ func (s *Summary) Result() *Result {
 	}
 }
 
-// ReadResults decodes one or more summary-export documents (concatenated,
-// as `kubectl logs` of several pods prints them) and returns their results.
+// ReadResults decodes one or more summary-export documents and returns
+// their results. Documents may be concatenated and mixed with log lines, as
+// `kubectl logs` prints the pods of a Job: each document starts at a line
+// that begins with '{'; anything between documents is skipped.
 func ReadResults(r io.Reader) ([]*Summary, error) {
-	dec := json.NewDecoder(r)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read results: %w", err)
+	}
 	var out []*Summary
-	for {
+	for off := 0; off < len(data); {
+		start := docStart(data, off)
+		if start < 0 {
+			break
+		}
+		dec := json.NewDecoder(bytes.NewReader(data[start:]))
 		var doc struct {
 			Gocli *Result `json:"gocli"`
 		}
-		err := dec.Decode(&doc)
-		if errors.Is(err, io.EOF) {
-			break
+		if err := dec.Decode(&doc); err != nil {
+			line := 1 + bytes.Count(data[:start], []byte("\n"))
+			return nil, fmt.Errorf("result %d (line %d): %w", len(out)+1, line, err)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("read result %d: %w", len(out)+1, err)
-		}
+		off = start + int(dec.InputOffset())
 		if doc.Gocli == nil || doc.Gocli.Store == nil {
 			return nil, fmt.Errorf("result %d has no \"gocli\" data: write it with gocli perf run --summary-export", len(out)+1)
 		}
@@ -121,6 +130,22 @@ func ReadResults(r io.Reader) ([]*Summary, error) {
 		return nil, errors.New("no results found")
 	}
 	return out, nil
+}
+
+// docStart returns the offset of the next line at or after off that begins
+// with '{', or -1.
+func docStart(data []byte, off int) int {
+	for off < len(data) {
+		if data[off] == '{' && (off == 0 || data[off-1] == '\n') {
+			return off
+		}
+		nl := bytes.IndexByte(data[off:], '\n')
+		if nl < 0 {
+			return -1
+		}
+		off += nl + 1
+	}
+	return -1
 }
 
 // Evaluate recomputes the threshold verdicts from the store.

@@ -17,7 +17,7 @@ func WriteHTML(w io.Writer, m *Model, base *Model) error {
 	ts := m.series()
 	data := map[string]any{
 		"Title":       filepath.Base(m.Summary.Script),
-		"Verdict":     verdictText(m),
+		"Verdict":     strings.TrimLeft(verdictText(m), "✅❌ "),
 		"Passed":      m.Summary.Passed(),
 		"Generated":   m.Summary.Store.Start().UTC().Format(time.RFC3339),
 		"Duration":    formatMillis(float64(m.Duration.Milliseconds())),

@@ -126,3 +126,58 @@ func TestWriteJSON(t *testing.T) {
 		t.Fatalf("read back %v %v", back, err)
 	}
 }
+
+func TestReportsWithBaseline(t *testing.T) {
+	m := runScript(t, "checks.js")
+	base := *m
+	base.SLI.P95 = m.SLI.P95 / 2 // the baseline was twice as fast
+	base.SLI.RPS = m.SLI.RPS     // same throughput
+	deltas := Compare(m, &base)
+	flagged := map[string]bool{}
+	for _, d := range deltas {
+		flagged[d.Name] = d.Regression
+	}
+	if !flagged["p95"] || flagged["throughput"] || flagged["error rate"] {
+		t.Fatalf("deltas %+v", deltas)
+	}
+
+	var md bytes.Buffer
+	if err := WriteMarkdown(&md, m, &base); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"# SLI report: checks.js", "| Availability | 100.00% |", "## Thresholds", "`http_req_duration{name:create-order}`", "## Compared with the baseline", "| p95 |", "⚠️ regression", "## Responses by status", "| 201 | 10 |", "## Over time"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md.String())
+		}
+	}
+
+	var html bytes.Buffer
+	if err := WriteHTML(&html, m, &base); err != nil {
+		t.Fatal(err)
+	}
+	h := html.String()
+	for _, want := range []string{"<!DOCTYPE html>", "<svg", "Latency percentiles (ms)", "<polyline", "Responses by status", "regression", "all 6 thresholds passed"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("html lacks %q", want)
+		}
+	}
+	// Self-contained: no scripts, no external resources.
+	for _, bad := range []string{"<script", "src=", "href=", "@import", "https://"} {
+		if strings.Contains(h, bad) {
+			t.Errorf("html contains %q: it must work offline", bad)
+		}
+	}
+}
+
+func TestFormatting(t *testing.T) {
+	for in, want := range map[float64]string{0: "0s", 0.1506: "150.6µs", 1.02: "1.02ms", 2510: "2.51s", 62000: "1m2s"} {
+		if got := formatMillis(in); got != want {
+			t.Errorf("formatMillis(%v) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[float64]string{880: "880 B", 1234: "1.2 kB", 12_345_678: "12.3 MB"} {
+		if got := formatBytes(in); got != want {
+			t.Errorf("formatBytes(%v) = %q, want %q", in, got, want)
+		}
+	}
+}

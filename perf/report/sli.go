@@ -87,9 +87,15 @@ func (m *Model) series() series {
 	}
 	bs = metrics.Coarsen(bs, step)
 	s := series{step: step}
+	total := m.Duration.Seconds()
 	for _, b := range bs {
 		s.t = append(s.t, float64(b.Second))
 		d := float64(step)
+		// The last bucket is usually a partial one: rate it over the time
+		// it covers, or it shows a false drop at the end.
+		if rest := total - float64(b.Second); rest > 0 && rest < d {
+			d = math.Max(rest, 0.1)
+		}
 		s.rps = append(s.rps, float64(b.Requests)/d)
 		s.errs = append(s.errs, float64(b.Failed)/d)
 		s.p50 = append(s.p50, b.DurationPercentile(50))

@@ -481,25 +481,38 @@ func (vu *VU) record(r *reqSpec, res *respData) {
 	if r.cbSet {
 		cb = r.cb
 	}
-	name := r.url
-	m := map[string]string{
-		"method": r.method,
-		"status": strconv.Itoa(res.status),
-		"name":   name,
-	}
+	status := strconv.Itoa(res.status)
 	expected := ""
 	if cb != nil {
-		ok := res.err == nil && cb.match(res.status)
-		expected = strconv.FormatBool(ok)
-		m["expected_response"] = expected
+		expected = strconv.FormatBool(res.err == nil && cb.match(res.status))
 	}
-	if res.errCode != 0 {
-		m["error_code"] = strconv.Itoa(res.errCode)
+	var tags *metrics.TagSet
+	// Requests without custom tags reuse cached tag sets: building one
+	// (a map and a sort) per request is a measurable part of the cost.
+	key := ""
+	if len(r.tags) == 0 {
+		key = vu.scenario + "\x00" + vu.group + "\x00" + r.method + "\x00" + status + "\x00" + r.url + "\x00" + expected + "\x00" + strconv.Itoa(res.errCode)
+		tags = vu.reqTagCache[key]
 	}
-	for k, v := range r.tags {
-		m[k] = v
+	if tags == nil {
+		m := map[string]string{"method": r.method, "status": status, "name": r.url}
+		if expected != "" {
+			m["expected_response"] = expected
+		}
+		if res.errCode != 0 {
+			m["error_code"] = strconv.Itoa(res.errCode)
+		}
+		for k, v := range r.tags {
+			m[k] = v
+		}
+		tags = vu.tags(m)
+		if key != "" {
+			if len(vu.reqTagCache) > 1000 {
+				clear(vu.reqTagCache) // unbounded URLs must not grow it forever
+			}
+			vu.reqTagCache[key] = tags
+		}
 	}
-	tags := vu.tags(m)
 	vu.addSample(metrics.HTTPReqs, tags, 1)
 	vu.addSample(metrics.HTTPReqDuration, tags, ms(res.t.duration))
 	vu.addSample(metrics.HTTPReqBlocked, tags, ms(res.t.blocked))
@@ -521,70 +534,102 @@ func (vu *VU) record(r *reqSpec, res *respData) {
 	}
 }
 
+// jsTimings is response.timings, in milliseconds.
+type jsTimings struct {
+	Blocked        float64 `js:"blocked"`
+	Connecting     float64 `js:"connecting"`
+	TLSHandshaking float64 `js:"tls_handshaking"`
+	Sending        float64 `js:"sending"`
+	Waiting        float64 `js:"waiting"`
+	Receiving      float64 `js:"receiving"`
+	Duration       float64 `js:"duration"`
+}
+
+// jsRequest is response.request.
+type jsRequest struct {
+	Method  string              `js:"method"`
+	URL     string              `js:"url"`
+	Body    string              `js:"body"`
+	Headers map[string][]string `js:"headers"`
+}
+
+// jsResponse is what http.get() and friends return. goja wraps the struct
+// and resolves fields when the script reads them, which costs far less per
+// request than building a JavaScript object property by property.
+type jsResponse struct {
+	Status     int               `js:"status"`
+	StatusText string            `js:"status_text"`
+	Proto      string            `js:"proto"`
+	URL        string            `js:"url"`
+	Error      string            `js:"error"`
+	ErrorCode  int               `js:"error_code"`
+	RemoteIP   string            `js:"remote_ip"`
+	RemotePort int               `js:"remote_port"`
+	Headers    map[string]string `js:"headers"`
+	Body       goja.Value        `js:"body"`
+	Timings    jsTimings         `js:"timings"`
+	Request    jsRequest         `js:"request"`
+
+	vu  *VU
+	raw []byte
+}
+
+// JSON parses the body (response.json([selector])).
+func (r *jsResponse) JSON(sel goja.Value) goja.Value {
+	if r.raw == nil {
+		r.vu.throw("response has no body to parse as JSON")
+	}
+	v, err := r.vu.jsonParse(goja.Undefined(), r.vu.rt.ToValue(string(r.raw)))
+	if err != nil {
+		panic(err)
+	}
+	if sel == nil || goja.IsUndefined(sel) {
+		return v
+	}
+	return selectPath(r.vu.rt, v, sel.String())
+}
+
 func (vu *VU) toJS(r *reqSpec, res *respData) goja.Value {
-	rt := vu.rt
-	o := rt.NewObject()
-	_ = o.Set("status", res.status)
-	_ = o.Set("status_text", res.statusText)
-	_ = o.Set("proto", res.proto)
-	_ = o.Set("url", res.url)
-	errMsg := ""
+	out := &jsResponse{
+		Status: res.status, StatusText: res.statusText, Proto: res.proto, URL: res.url,
+		ErrorCode: res.errCode, vu: vu, raw: res.body,
+		Headers: make(map[string]string, len(res.headers)),
+		Timings: jsTimings{
+			Blocked: ms(res.t.blocked), Connecting: ms(res.t.connecting), TLSHandshaking: ms(res.t.tls),
+			Sending: ms(res.t.sending), Waiting: ms(res.t.waiting), Receiving: ms(res.t.receiving), Duration: ms(res.t.duration),
+		},
+		Request: jsRequest{Method: r.method, URL: r.url, Body: string(r.body)},
+	}
 	if res.err != nil {
-		errMsg = res.err.Error()
+		out.Error = res.err.Error()
 	}
-	_ = o.Set("error", errMsg)
-	_ = o.Set("error_code", res.errCode)
 	if host, port, err := net.SplitHostPort(res.remoteAddr); err == nil {
-		_ = o.Set("remote_ip", host)
-		p, _ := strconv.Atoi(port)
-		_ = o.Set("remote_port", p)
+		out.RemoteIP = host
+		out.RemotePort, _ = strconv.Atoi(port)
 	}
-	h := rt.NewObject()
 	for k, vs := range res.headers {
-		_ = h.Set(k, strings.Join(vs, ", "))
+		if len(vs) == 1 {
+			out.Headers[k] = vs[0]
+		} else {
+			out.Headers[k] = strings.Join(vs, ", ")
+		}
 	}
-	_ = o.Set("headers", h)
+	if len(r.headers) > 0 {
+		out.Request.Headers = make(map[string][]string, len(r.headers))
+		for k, v := range r.headers {
+			out.Request.Headers[k] = []string{v}
+		}
+	}
 	switch {
 	case r.responseType == "none" || res.err != nil && res.body == nil:
-		_ = o.Set("body", goja.Null())
+		out.Body = goja.Null()
+		out.raw = nil
 	case r.responseType == "binary":
-		_ = o.Set("body", rt.NewArrayBuffer(res.body))
+		out.Body = vu.rt.ToValue(vu.rt.NewArrayBuffer(res.body))
 	default:
-		_ = o.Set("body", string(res.body))
+		out.Body = vu.rt.ToValue(string(res.body))
 	}
-	tm := rt.NewObject()
-	for k, v := range map[string]time.Duration{
-		"blocked": res.t.blocked, "connecting": res.t.connecting, "tls_handshaking": res.t.tls,
-		"sending": res.t.sending, "waiting": res.t.waiting, "receiving": res.t.receiving, "duration": res.t.duration,
-	} {
-		_ = tm.Set(k, ms(v))
-	}
-	_ = o.Set("timings", tm)
-	req := rt.NewObject()
-	_ = req.Set("method", r.method)
-	_ = req.Set("url", r.url)
-	_ = req.Set("body", string(r.body))
-	rh := rt.NewObject()
-	for k, v := range r.headers {
-		_ = rh.Set(k, []string{v})
-	}
-	_ = req.Set("headers", rh)
-	_ = o.Set("request", req)
-	body := res.body
-	_ = o.Set("json", func(sel goja.Value) goja.Value {
-		if body == nil {
-			vu.throw("response has no body to parse as JSON")
-		}
-		v, err := vu.jsonParse(goja.Undefined(), rt.ToValue(string(body)))
-		if err != nil {
-			panic(err)
-		}
-		if sel == nil || goja.IsUndefined(sel) {
-			return v
-		}
-		return selectPath(rt, v, sel.String())
-	})
-	return o
+	return vu.rt.ToValue(out)
 }
 
 // selectPath follows a dotted path ("data.items.0.id") into a parsed JSON

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -86,6 +87,7 @@ type VU struct {
 	respCallback  *expectedStatuses
 	samples       []metrics.Sample
 	tagCache      map[string]*metrics.TagSet
+	reqTagCache   map[string]*metrics.TagSet
 	builtinMetric map[string]*metrics.Metric
 }
 
@@ -102,6 +104,7 @@ func NewVU(p *Program, env *Env, id int) (*VU, error) {
 		inInit:        true,
 		ctx:           context.Background(),
 		tagCache:      make(map[string]*metrics.TagSet),
+		reqTagCache:   make(map[string]*metrics.TagSet),
 		builtinMetric: make(map[string]*metrics.Metric),
 		setup:         goja.Undefined(),
 	}
@@ -110,7 +113,7 @@ func NewVU(p *Program, env *Env, id int) (*VU, error) {
 	}
 	vu.initHTTP()
 	rt := vu.rt
-	rt.SetFieldNameMapper(goja.TagFieldNameMapper("js", true))
+	rt.SetFieldNameMapper(fieldNames{goja.TagFieldNameMapper("js", true)})
 	seed := uint64(time.Now().UnixNano()) + uint64(id)
 	src := rand.New(rand.NewPCG(seed, uint64(id)))
 	rt.SetRandSource(src.Float64)
@@ -537,4 +540,16 @@ func (vu *VU) initHTTP() {
 	vu.transport = tr
 	jar, _ := cookiejar.New(nil)
 	vu.client = &http.Client{Transport: tr, Jar: jar}
+}
+
+// fieldNames maps Go names to JavaScript ones: struct fields by their js
+// tag, methods with the first letter lowered, except initialisms such as
+// JSON, which become all lower-case (response.json()).
+type fieldNames struct{ goja.FieldNameMapper }
+
+func (m fieldNames) MethodName(t reflect.Type, meth reflect.Method) string {
+	if strings.ToUpper(meth.Name) == meth.Name {
+		return strings.ToLower(meth.Name)
+	}
+	return m.FieldNameMapper.MethodName(t, meth)
 }

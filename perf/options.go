@@ -202,7 +202,8 @@ func (o *Options) ScenarioConfigs(ov Overrides) ([]executor.Config, error) {
 	case d > 0:
 		c.Executor, c.VUs, c.Duration = executor.ConstantVUs, vus, d
 	default:
-		c.Executor, c.VUs, c.Iterations = executor.PerVUIterations, 1, 1
+		// Neither duration nor iterations: one iteration on each VU.
+		c.Executor, c.VUs, c.Iterations = executor.PerVUIterations, vus, 1
 	}
 	return []executor.Config{c}, nil
 }

@@ -383,6 +383,9 @@ func TestSegmentsMergeLikeSingleRun(t *testing.T) {
 			}
 		}
 	}
+	if a, b := total(whole, "vus_max", nil).Max, total(merged, "vus_max", nil).Max; a != 7 || b != 7 {
+		t.Errorf("vus_max: whole %v merged %v, want 7", a, b)
+	}
 	if _, err := Merge(parts[0], parts[0]); err == nil {
 		t.Error("merging a segment twice was accepted")
 	}

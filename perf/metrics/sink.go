@@ -179,3 +179,19 @@ func decodeHist(s string) (*hdr.Histogram, error) {
 	}
 	return h, nil
 }
+
+// addParallel merges a gauge of a run that ran at the same time as s's
+// (another segment): values add up rather than replace each other.
+func (s *Sink) addParallel(o *Sink) {
+	if o.Count == 0 {
+		return
+	}
+	if s.Count == 0 {
+		*s = *o.clone()
+		return
+	}
+	s.Last += o.Last
+	s.Min += o.Min
+	s.Max += o.Max
+	s.Count += o.Count
+}

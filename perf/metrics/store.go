@@ -270,6 +270,11 @@ func (s *Store) Merge(o *Store) error {
 				d = &Series{Metric: m, Tags: ser.Tags, Sink: &Sink{}, Seq: ser.Seq}
 				dst[key] = d
 			}
+			if m.Name == VUs || m.Name == VUsMax {
+				// Segments run side by side: their VUs add up.
+				d.Sink.addParallel(ser.Sink)
+				continue
+			}
 			d.Sink.merge(m.Type, ser.Sink)
 		}
 	}

@@ -460,7 +460,13 @@ func (pl *progressLine) start(scenarios []executor.Config) {
 	fmt.Fprint(pl.io.ErrOut, b.String())
 	pl.planned = planned
 	total := int64(-1)
-	if planned > 0 {
+	timed := false
+	for _, c := range scenarios {
+		// Iteration-based scenarios end when their iterations are done,
+		// usually long before maxDuration: no meaningful total.
+		timed = timed || (c.Executor != executor.PerVUIterations && c.Executor != executor.SharedIterations)
+	}
+	if planned > 0 && timed {
 		total = int64(planned.Seconds())
 	}
 	interval := pl.interval

@@ -34,13 +34,22 @@ echo "server $URL, duration $DUR, $CONNS connections, fixed rate $RATE/s" >&2
 
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
-# 1. Maximum throughput.
-wrk_rps=$(wrk -t2 -c"$CONNS" -d"$DUR" "$URL/" | awk '/Requests\/sec/ {print $2}')
-echo "GET $URL/" | vegeta attack -rate=0 -max-workers="$CONNS" -workers="$CONNS" -duration="$DUR" >"$tmp/v.bin"
+# cpu FILE: user+system seconds recorded by /usr/bin/time -f '%U %S'.
+cpu() { tail -1 "$1" | awk '{print $1 + $2}'; }
+per_req() { python3 -c "print('%.0f' % ($1 * 1e6 / $2))"; }
+
+# 1. Maximum throughput, and CPU time per request (which depends less on
+# other load on the machine than requests/s).
+/usr/bin/time -o "$tmp/wrk.cpu" -f '%U %S' wrk -t2 -c"$CONNS" -d"$DUR" "$URL/" >"$tmp/wrk.txt"
+wrk_rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$tmp/wrk.txt")
+wrk_n=$(awk '/requests in/ {print $1}' "$tmp/wrk.txt")
+echo "GET $URL/" | /usr/bin/time -o "$tmp/veg.cpu" -f '%U %S' vegeta attack -rate=0 -max-workers="$CONNS" -workers="$CONNS" -duration="$DUR" >"$tmp/v.bin"
 vegeta report -type=json "$tmp/v.bin" >"$tmp/v.json"
 veg_rps=$(json "$tmp/v.json" 'round(d["throughput"])')
-"$tmp/gocli" perf run perf/testdata/trivial.js --url "$URL" --vus "$CONNS" --duration "$DUR" -q --no-summary --summary-export "$tmp/g.json" --include-system-env-vars=false
+veg_n=$(json "$tmp/v.json" 'd["requests"]')
+/usr/bin/time -o "$tmp/g.cpu" -f '%U %S' "$tmp/gocli" perf run perf/testdata/trivial.js --url "$URL" --vus "$CONNS" --duration "$DUR" -q --no-summary --summary-export "$tmp/g.json" --include-system-env-vars=false
 gocli_rps=$(json "$tmp/g.json" 'round(d["sli"]["rps"])')
+gocli_n=$(json "$tmp/g.json" 'd["sli"]["requests"]')
 
 # 2. Latency at a fixed rate (milliseconds).
 echo "GET $URL/" | vegeta attack -rate="$RATE" -duration="$DUR" >"$tmp/vf.bin"
@@ -61,7 +70,8 @@ cat <<TABLE
 | measure | wrk | vegeta | gocli perf |
 |---|---|---|---|
 | max requests/s, $CONNS connections/VUs, $DUR | $wrk_rps | $veg_rps | $gocli_rps |
-| gocli / tool | $(python3 -c "print('%.2fx' % ($gocli_rps / $wrk_rps))") | $(python3 -c "print('%.2fx' % ($gocli_rps / $veg_rps))") | |
+| gocli requests/s ÷ tool's | $(python3 -c "print('%.2fx' % ($gocli_rps / $wrk_rps))") | $(python3 -c "print('%.2fx' % ($gocli_rps / $veg_rps))") | |
+| CPU µs per request (user+system) | $(per_req "$(cpu "$tmp/wrk.cpu")" "$wrk_n") | $(per_req "$(cpu "$tmp/veg.cpu")" "$veg_n") | $(per_req "$(cpu "$tmp/g.cpu")" "$gocli_n") |
 | latency p50 / p90 / p95 / p99 (ms) at $RATE/s | | $veg_lat | $gocli_lat |
 | peak RSS 1 VU / 1000 VUs (MB) | | | $((rss1 / 1024)) / $((rss1000 / 1024)) |
 | memory per VU (MB) | | | $per_vu |

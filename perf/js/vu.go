@@ -132,7 +132,6 @@ func NewVU(p *Program, env *Env, id int) (*VU, error) {
 	for name, v := range map[string]any{
 		"__ENV":     envObj,
 		"__VU":      id,
-		"__ITER":    0,
 		"exports":   vu.exports,
 		"module":    module,
 		"__require": vu.require(p.Dir),
@@ -143,6 +142,11 @@ func NewVU(p *Program, env *Env, id int) (*VU, error) {
 		if err := rt.Set(name, v); err != nil {
 			return nil, fmt.Errorf("set global %s: %w", name, err)
 		}
+	}
+	// __ITER is read through a getter: setting a global every iteration
+	// allocates, and most scripts never read it.
+	if err := rt.GlobalObject().DefineAccessorProperty("__ITER", rt.ToValue(func() int64 { return vu.iter }), nil, goja.FLAG_FALSE, goja.FLAG_TRUE); err != nil {
+		return nil, fmt.Errorf("define __ITER: %w", err)
 	}
 	if _, err := rt.RunProgram(p.main); err != nil {
 		vu.Close()
@@ -379,7 +383,6 @@ func (vu *VU) RunIteration(ctx context.Context, it Iteration) error {
 	vu.iter = it.Iter
 	vu.scenario = it.Scenario
 	vu.group = ""
-	_ = vu.rt.Set("__ITER", it.Iter)
 	start := time.Now()
 	_, err := vu.call(ctx, fn, vu.setup)
 	end := time.Now()

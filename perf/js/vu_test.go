@@ -253,3 +253,32 @@ func TestInterruptSleep(t *testing.T) {
 		t.Fatal("loop was not interrupted")
 	}
 }
+
+// BenchmarkIteration runs the trivial script's iteration on one VU: the
+// engine's own cost per request (allocations are the figure to watch).
+func BenchmarkIteration(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok")) }))
+	defer srv.Close()
+	dir := b.TempDir()
+	p := filepath.Join(dir, "s.js")
+	os.WriteFile(p, []byte("import http from 'k6/http';\nexport default function () { http.get(__ENV.BASE_URL + '/'); }\n"), 0o644)
+	prg, err := CompileFile(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	reg := metrics.NewRegistry()
+	env := &Env{Registry: reg, Store: metrics.NewStore(reg, time.Now()), Vars: map[string]string{"BASE_URL": srv.URL}, HTTP: HTTPOptions{MaxRedirects: 10}}
+	vu, err := NewVU(prg, env, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer vu.Close()
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := vu.RunIteration(ctx, Iteration{Scenario: "default", Iter: int64(i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

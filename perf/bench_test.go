@@ -3,10 +3,10 @@ package perf
 import (
 	"context"
 	"net/http"
-	"os"
-	"syscall"
 	"net/http/httptest"
+	"os"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 

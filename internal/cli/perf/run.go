@@ -508,8 +508,12 @@ func (pl *progressLine) update(p perf.Progress) {
 	if pl.p == nil {
 		return
 	}
-	desc := fmt.Sprintf("%s VUs %d/%d, %d iters, %d reqs, %.1f req/s, %d failed",
-		p.Elapsed.Truncate(100*time.Millisecond), p.VUs, p.VUsMax, p.Iterations, p.Requests, p.RPS, p.Failed)
+	elapsed := p.Elapsed.Truncate(100 * time.Millisecond).String()
+	if p.Planned > 0 && p.Elapsed < p.Planned {
+		elapsed += fmt.Sprintf(" (%s left)", (p.Planned - p.Elapsed).Truncate(time.Second))
+	}
+	desc := fmt.Sprintf("%s, VUs %d/%d, %d iters, %d reqs, %.1f req/s, %d failed",
+		elapsed, p.VUs, p.VUsMax, p.Iterations, p.Requests, p.RPS, p.Failed)
 	if p.Errors > 0 {
 		desc += fmt.Sprintf(", %d script errors", p.Errors)
 	}

@@ -87,8 +87,12 @@ func NameFromScript(script string) string {
 // configKey turns a relative path into a ConfigMap key (keys cannot hold
 // '/'); the volume's items map it back to the path.
 func configKey(path string) string {
-	return strings.NewReplacer("/", "__", "\\", "__").Replace(path)
+	key := strings.NewReplacer("/", "__", "\\", "__").Replace(path)
+	return keyRE.ReplaceAllString(key, "_")
 }
+
+// keyRE matches what a ConfigMap key may not contain.
+var keyRE = regexp.MustCompile(`[^-._a-zA-Z0-9]`)
 
 type item struct{ Key, Path, Body string }
 
@@ -120,8 +124,14 @@ func Write(o Options) ([]byte, error) {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
+	seen := map[string]bool{}
 	for _, p := range paths {
-		items = append(items, item{configKey(p), p, string(o.Files[p])})
+		key := configKey(p)
+		for i := 2; seen[key]; i++ {
+			key = fmt.Sprintf("%s.%d", configKey(p), i)
+		}
+		seen[key] = true
+		items = append(items, item{key, p, string(o.Files[p])})
 	}
 	if len(o.Config) > 0 {
 		items = append(items, item{"gocli.yaml", "gocli.yaml", string(o.Config)})

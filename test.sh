@@ -49,6 +49,24 @@ for p in "${all_pkgs[@]}"; do
 	if [[ $p =~ $RACE_PATTERN ]]; then race_pkgs+=("$p"); else plain_pkgs+=("$p"); fi
 done
 
+# --- perf: tools its tests need --------------------------------------------
+# perf/k8s validates the generated Job and ConfigMap with a server-side
+# dry-run against kube-testenv (../shared/tools); build it first so the build
+# is not charged to a test timeout. GOCLI_SKIP_KUBE=1 skips those tests.
+if [ "${GOCLI_SKIP_KUBE:-}" != "1" ]; then
+	KUBE_TESTENV=../shared/tools/kube-testenv
+	[ -f "$KUBE_TESTENV" ] || KUBE_TESTENV=shared/tools/kube-testenv
+	if [ -f "$KUBE_TESTENV" ]; then
+		apt_tool kubectl kubectl
+		apt_tool openssl openssl
+		step "kube-testenv build"
+		bash "$KUBE_TESTENV" build
+	else
+		echo "kube-testenv not found: skipping tests that need kube-apiserver"
+		export GOCLI_SKIP_KUBE=1
+	fi
+fi
+
 step "go test -race (${#race_pkgs[@]} packages)"
 go test -race -timeout 25m "${race_pkgs[@]}"
 
@@ -66,6 +84,29 @@ sbxdir=$(mktemp -d)
 go build -o "$sbxdir/gocli" ./cmd/gocli
 scripts/test-sandbox-etcdctl.sh "$sbxdir/gocli"
 rm -rf "$sbxdir"
+# --- lint: goroutine-leak analyzers (lint/, internal/cli/lint) -------------
+# The analyzer tests and the SARIF 2.1.0 schema check ran above with the
+# other packages; run them by name so a rename cannot drop them silently
+# (cached, so this costs nothing when they already passed).
+step "lint: analyzer tests, SARIF schema check, dynamic mode on a real leak"
+go test -run 'TestAnalyzer|TestSARIFValidatesAgainstSchema|TestRunFindsRealLeak' ./lint/...
+step "lint: gocli lint ./... on the project (must be clean)"
+go run ./cmd/gocli lint ./...
+step "lint: go vet -vettool=gocli on the project"
+lintbin=$(mktemp -d)
+go build -o "$lintbin/gocli" ./cmd/gocli
+go vet -vettool="$lintbin/gocli" ./...
+rm -rf "$lintbin"
+# --- perf: arrival-rate accuracy -------------------------------------------
+# constant-arrival-rate must start iterations within 2% of the requested
+# rate over 10 s (a benchmark, so it runs once here rather than in go test).
+step "perf: arrival-rate accuracy benchmark (10 s)"
+perf_bench=$(go test -run '^$' -bench 'ConstantArrivalRateAccuracy' -benchtime 1x ./perf/executor/)
+echo "$perf_bench" | grep Benchmark
+perf_err=$(echo "$perf_bench" | awk '/Benchmark/ { for (i = 2; i <= NF; i++) if ($i == "rate-error-%") print $(i-1) }')
+if [ -z "$perf_err" ] || awk -v e="$perf_err" 'BEGIN { exit !(e > 2 || e < -2) }'; then
+	echo "perf: arrival rate off by ${perf_err:-?}% (limit 2%)"; exit 1
+fi
 
 # --- release configuration -------------------------------------------------
 go_tool goreleaser github.com/goreleaser/goreleaser/v2@v2.15.1
@@ -75,6 +116,8 @@ step "goreleaser snapshot build (this platform)"
 snapdir=$(mktemp -d)
 trap 'rm -rf "$snapdir"' EXIT
 goreleaser build --snapshot --single-target --clean --output "$snapdir/gocli" >/dev/null
-"$snapdir/gocli" version
+# The snapshot must carry goreleaser's version stamp, proving the ldflags
+# reach internal/buildinfo.
+"$snapdir/gocli" version --short | grep -q -- '-next' || { echo "snapshot binary lacks its version stamp"; exit 1; }
 
 printf '\n==> all checks passed (%ds)\n' "$((SECONDS - START))"

@@ -30,6 +30,11 @@ type Config struct {
 	Output string `yaml:"output,omitempty"`
 	// NoColor disables colour like --no-color.
 	NoColor bool `yaml:"noColor,omitempty"`
+	// Lint configures `gocli lint`.
+	Lint Lint `yaml:"lint,omitempty"`
+
+	// Perf configures `gocli perf` (perf.go).
+	Perf Perf `yaml:"perf,omitempty"`
 
 	// Sandbox holds defaults for gocli sandbox.
 	Sandbox Sandbox `yaml:"sandbox,omitempty"`
@@ -44,6 +49,9 @@ func (c *Config) Validate() error {
 	case "", "text", "json":
 	default:
 		return fmt.Errorf("output: %q is not a format: use text or json", c.Output)
+	}
+	if err := c.Perf.Validate(); err != nil {
+		return err
 	}
 	return c.Sandbox.Validate()
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gocli/gocli/internal/cli/command"
+	"github.com/gocli/gocli/internal/cli/scaffold"
 	"github.com/gocli/gocli/internal/cli/version"
 )
 
@@ -45,6 +46,7 @@ thresholds failed (see docs/cli.md).`,
 	pf.StringVar(&g.ConfigFile, "config", "", "config file to use instead of gocli.yaml discovery")
 
 	cmd.AddCommand(version.NewCmdVersion(f, nil))
+	cmd.AddCommand(scaffold.NewCmdScaffold(f, nil))
 	return cmd
 }
 

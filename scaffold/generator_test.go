@@ -115,7 +115,6 @@ func firstDiff(want, got string) string {
 	return ""
 }
 
-
 func TestCopyEngine(t *testing.T) {
 	files, err := copyEngine(fakeEngine(), "github.com/gocli/gocli/consensus", "example.com/user/internal/consensus", "v1.2.3")
 	if err != nil {

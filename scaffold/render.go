@@ -84,8 +84,8 @@ var funcs = template.FuncMap{
 	"replace": func(old, new, s string) string {
 		return strings.ReplaceAll(s, old, new)
 	},
-	"add": func(a, b int) int { return a + b },
-	"sub": func(a, b int) int { return a - b },
+	"add":    func(a, b int) int { return a + b },
+	"sub":    func(a, b int) int { return a - b },
 	"quorum": func(n int) int { return n/2 + 1 },
 	// seq returns 0..n-1 for ranging over replicas.
 	"seq": func(n int) []int {

@@ -1,0 +1,22 @@
+package consensus
+
+import "errors"
+
+// Sentinel errors callers branch on.
+var (
+	// ErrStopped is returned by calls on a node that has stopped.
+	ErrStopped = errors.New("consensus: node stopped")
+	// ErrUnknownOutcome wraps a context error when a proposal was handed to
+	// raft but its fate is not known: it may still commit. Callers that
+	// retry must make the command idempotent or check the state first.
+	ErrUnknownOutcome = errors.New("consensus: proposal outcome unknown (it may still commit)")
+	// ErrProposalDropped means raft refused the proposal (no leader known,
+	// or a leadership transfer is in progress); it was not committed and
+	// can be retried.
+	ErrProposalDropped = errors.New("consensus: proposal dropped (no leader or leadership transfer in progress); retry")
+	// ErrNotLeader is returned by operations that must run on the leader.
+	ErrNotLeader = errors.New("consensus: not the leader")
+	// ErrReadTimeout is wrapped when a linearizable read could not be
+	// confirmed before its context ended.
+	ErrReadTimeout = errors.New("consensus: linearizable read not confirmed")
+)

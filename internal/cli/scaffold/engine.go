@@ -1,12 +1,11 @@
 package scaffold
 
 import (
-	"errors"
 	"io/fs"
+
+	"github.com/gocli/gocli"
 )
 
-// EngineSource returns the consensus engine source that generated
-// projects receive a copy of.
-func EngineSource() (fs.FS, error) {
-	return nil, errors.New("this gocli was built without the consensus engine source")
-}
+// EngineSource returns the consensus engine source embedded in this gocli
+// binary, which generated projects receive a copy of.
+func EngineSource() (fs.FS, error) { return gocli.Source, nil }

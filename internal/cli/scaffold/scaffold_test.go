@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"testing/iotest"
 
 	"github.com/gocli/gocli/internal/cli/command"
 	"github.com/gocli/gocli/internal/cli/iostreams"
@@ -230,7 +231,9 @@ func TestRunScaffoldPrompts(t *testing.T) {
 // TestForm drives the real huh form in accessible mode (line by line).
 func TestForm(t *testing.T) {
 	e := newTestEnv(t, "text", config.Scaffold{})
-	e.in.WriteString("Bad_Name\nuser\n\n2\n")
+	// huh reads each answer with a fresh bufio.Scanner: hand it one byte
+	// at a time so no answer is swallowed by the previous prompt's buffer.
+	e.opts.Factory.IO.In = iotest.OneByteReader(strings.NewReader("Bad_Name\nuser\n\n2\n"))
 	form := newForm(e.opts).WithAccessible(true)
 	if err := form.Run(); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package scaffold
+package charttest
 
 import (
 	"fmt"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/gocli/gocli/scaffold"
 )
 
 // The API server dry-run needs a real kube-apiserver with the Istio CRDs:
@@ -149,7 +151,7 @@ func TestChartServerDryRun(t *testing.T) {
 // Istio resource and a broken core object are refused.
 func TestServerDryRunRejectsInvalid(t *testing.T) {
 	requireKube(t)
-	manifest, err := renderChart(t, generateChart(t, TemplateIstio, 0), "default", nil)
+	manifest, err := renderChart(t, generateChart(t, scaffold.TemplateIstio, 0), "default", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

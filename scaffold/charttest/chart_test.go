@@ -1,4 +1,4 @@
-package scaffold
+package charttest
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"testing/fstest"
+
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/chart/common"
 	"helm.sh/helm/v4/pkg/chart/v2/lint"
@@ -20,6 +22,8 @@ import (
 	"helm.sh/helm/v4/pkg/storage"
 	"helm.sh/helm/v4/pkg/storage/driver"
 	"sigs.k8s.io/yaml"
+
+	"github.com/gocli/gocli/scaffold"
 )
 
 // Helm is used here, in tests only: it never links into the gocli binary
@@ -43,20 +47,26 @@ var baseKinds = []string{"ServiceAccount", "Service", "StatefulSet", "PodDisrupt
 var istioKinds = []string{"VirtualService", "DestinationRule", "PeerAuthentication", "AuthorizationPolicy"}
 
 var chartCases = []chartCase{
-	{name: "plain-defaults", template: TemplatePlain, noKinds: istioKinds},
-	{name: "istio-defaults", template: TemplateIstio, wantKinds: istioKinds},
-	{name: "istio-off", template: TemplateIstio, values: map[string]any{"istio": map[string]any{"enabled": false}}, noKinds: istioKinds},
-	{name: "plain-five-ephemeral", template: TemplatePlain, replicas: 5, values: map[string]any{
+	{name: "plain-defaults", template: scaffold.TemplatePlain, noKinds: istioKinds},
+	{name: "istio-defaults", template: scaffold.TemplateIstio, wantKinds: istioKinds},
+	{name: "istio-off", template: scaffold.TemplateIstio, values: map[string]any{"istio": map[string]any{"enabled": false}}, noKinds: istioKinds},
+	{name: "plain-five-ephemeral", template: scaffold.TemplatePlain, replicas: 5, values: map[string]any{
 		"persistence":   map[string]any{"enabled": false},
 		"networkPolicy": map[string]any{"apiFrom": []any{map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{"role": "frontend"}}}}},
 	}, noKinds: istioKinds},
+}
+
+// fakeEngine stands in for the consensus engine: chart tests do not build
+// the Go code.
+func fakeEngine() fstest.MapFS {
+	return fstest.MapFS{"consensus/doc.go": {Data: []byte("// Package consensus is the engine.\npackage consensus\n")}}
 }
 
 // generateChart writes a project for tmpl and returns its chart directory.
 func generateChart(t testing.TB, tmpl string, replicas int) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "user")
-	g := &Generator{Spec: Spec{Service: "user", Template: tmpl, Replicas: replicas}, Dir: dir, Engine: fakeEngine(), Version: "v0.0.0-test"}
+	g := &scaffold.Generator{Spec: scaffold.Spec{Service: "user", Template: tmpl, Replicas: replicas}, Dir: dir, Engine: fakeEngine(), Version: "v0.0.0-test"}
 	if _, err := g.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +183,7 @@ func TestChartRender(t *testing.T) {
 			}
 			replicas := c.replicas
 			if replicas == 0 {
-				replicas = DefaultReplicas
+				replicas = scaffold.DefaultReplicas
 			}
 			sts := kinds["StatefulSet"][0]
 			checks := map[string]any{
@@ -283,7 +293,7 @@ func checkIstio(t *testing.T, kinds map[string][]map[string]any) {
 }
 
 func TestChartSchemaRejectsBadValues(t *testing.T) {
-	chartDir := generateChart(t, TemplateIstio, 0)
+	chartDir := generateChart(t, scaffold.TemplateIstio, 0)
 	tests := map[string]map[string]any{
 		"even replicas":  {"replicaCount": 4},
 		"unknown key":    {"image": map[string]any{"repo": "x"}},

@@ -40,6 +40,38 @@ fi
 step "go vet"
 go vet ./...
 
+# --- scaffold ----------------------------------------------------------------
+# Generated projects must build offline: warm the module cache with a
+# generated project's dependencies (the one network step), then the scaffold
+# tests build, vet and test generated projects with GOPROXY=off. The chart's
+# server-side dry run needs kube-apiserver with the Istio CRDs from
+# shared/tools/kube-testenv (beside the repository); build it once per
+# machine here so its build is not charged to a test timeout. Helm is a
+# test-only dependency and must never link into the gocli binary.
+step "scaffold: helm stays out of the gocli binary"
+if go list -deps ./cmd/gocli | grep -q '^helm.sh/'; then
+	echo "helm.sh/helm is linked into ./cmd/gocli: keep it in _test.go files"; exit 1
+fi
+apt_tool kubectl kubectl
+step "scaffold: warm the module cache for generated projects"
+scaffold_tmp=$(mktemp -d)
+go run ./cmd/gocli scaffold --service user --template istio --dir "$scaffold_tmp/user" >/dev/null
+(cd "$scaffold_tmp/user" && GOFLAGS=-mod=mod go mod download)
+rm -rf "$scaffold_tmp"
+KUBE_TESTENV_SCRIPT=""
+for cand in "${KUBE_TESTENV:-}" ../shared/tools/kube-testenv shared/tools/kube-testenv; do
+	if [ -n "$cand" ] && [ -f "$cand" ]; then
+		KUBE_TESTENV_SCRIPT="$(cd "$(dirname "$cand")" && pwd)/$(basename "$cand")"
+		break
+	fi
+done
+if [ -z "$KUBE_TESTENV_SCRIPT" ]; then
+	echo "kube-testenv not found: expected ../shared/tools/kube-testenv beside the repository"; exit 1
+fi
+export KUBE_TESTENV="$KUBE_TESTENV_SCRIPT"
+step "scaffold: build kube-testenv (once per machine)"
+bash "$KUBE_TESTENV" build
+
 # Packages with concurrency run under the race detector; the rest run plain
 # because -race multiplies their time for nothing.
 RACE_PATTERN='/(consensus|sandbox|perf|dashboard|internal/cli)(/|$)'

@@ -35,6 +35,8 @@ type Config struct {
 
 	// Perf configures `gocli perf` (perf.go).
 	Perf Perf `yaml:"perf,omitempty"`
+	// Scaffold configures `gocli scaffold`.
+	Scaffold Scaffold `yaml:"scaffold,omitempty"`
 
 	// Files lists the files that were merged, lowest precedence first.
 	Files []string `yaml:"-"`

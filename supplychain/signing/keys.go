@@ -232,3 +232,7 @@ func trimSpace(b []byte) []byte {
 }
 
 func removeFile(path string) error { return os.Remove(path) }
+
+// ErrExists reports that a key file exists and overwriting was not asked
+// for.
+var ErrExists = atomicfile.ErrExists

@@ -12,6 +12,7 @@ import (
 	"github.com/gocli/gocli/internal/cli/lint"
 	perfcmd "github.com/gocli/gocli/internal/cli/perf"
 	sandboxcmd "github.com/gocli/gocli/internal/cli/sandbox"
+	"github.com/gocli/gocli/internal/cli/scaffold"
 	"github.com/gocli/gocli/internal/cli/version"
 )
 
@@ -53,6 +54,7 @@ thresholds failed (see docs/cli.md).`,
 	cmd.AddCommand(dashboardcmd.NewCmdDashboard(f, nil))
 	cmd.AddCommand(lint.NewCmdLint(f, nil))
 	cmd.AddCommand(perfcmd.NewCmdPerf(f, nil))
+	cmd.AddCommand(scaffold.NewCmdScaffold(f, nil))
 	return cmd
 }
 

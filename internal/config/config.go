@@ -35,6 +35,8 @@ type Config struct {
 
 	// Perf configures `gocli perf` (perf.go).
 	Perf Perf `yaml:"perf,omitempty"`
+	// Scaffold configures `gocli scaffold`.
+	Scaffold Scaffold `yaml:"scaffold,omitempty"`
 
 	// Sandbox holds defaults for gocli sandbox.
 	Sandbox Sandbox `yaml:"sandbox,omitempty"`

@@ -338,7 +338,7 @@ func (m *Model) timelineRows(rows int) []string {
 		}
 		if i > 0 && c.Leader != 0 {
 			if prev := m.timeline[i-1]; prev.Leader != 0 {
-				what += fmt.Sprintf(" (after node %d, %v)", prev.Leader, c.At.Sub(prev.At).Round(time.Second))
+				what += fmt.Sprintf(" (node %d led %v)", prev.Leader, c.At.Sub(prev.At).Round(time.Second))
 			}
 		}
 		out = append(out, fmt.Sprintf("    %s  term %-4d %s", c.At.In(m.loc).Format("15:04:05"), c.Term, what))

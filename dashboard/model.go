@@ -198,6 +198,7 @@ type Model struct {
 	prevCommitAt time.Time
 	prevHist     Histogram
 	scraping     bool
+	lastScrape   time.Time
 
 	// UI state.
 	screen      screen
@@ -394,9 +395,11 @@ func (m *Model) onStatus(msg StatusMsg) tea.Cmd {
 		m.subscribing = true
 		cmds = append(cmds, m.subscribe())
 	}
-	if m.scrape != nil && !m.scraping {
+	// Latency samples follow the refresh period, like throughput, however
+	// many event-driven fetches come in between.
+	if m.scrape != nil && !m.scraping && msg.At.Sub(m.lastScrape) >= m.refresh*9/10 {
 		if addrs := m.httpAddrs(); len(addrs) > 0 {
-			m.scraping = true
+			m.scraping, m.lastScrape = true, msg.At
 			cmds = append(cmds, m.scrapeLatency(addrs))
 		}
 	}

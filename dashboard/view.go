@@ -309,9 +309,9 @@ func (m *Model) sparkLines(w int) []string {
 		now, ok := s.last()
 		nowS := "-"
 		if ok {
-			nowS = human(now)
+			nowS = human(now) + unit
 		}
-		return fmt.Sprintf("  %-*s%s  now %s%s max %s%s", label, name, m.st.leader.Render(sp), nowS, unit, human(peak), unit)
+		return fmt.Sprintf("  %-*s%s  now %s max %s%s", label, name, m.st.leader.Render(sp), nowS, human(peak), unit)
 	}
 	p99None := "n/a (needs the nodes' /metrics)"
 	if m.scrape != nil {

@@ -55,6 +55,13 @@ go test -race -timeout 25m "${race_pkgs[@]}"
 step "go test (${#plain_pkgs[@]} packages)"
 go test -timeout 25m "${plain_pkgs[@]}"
 
+# --- dashboard -------------------------------------------------------------
+# Its unit, golden-screen and end-to-end tests ran above under -race. Here the
+# render benchmark runs briefly so it cannot rot; docs/dashboard.md has the
+# figures and how they were measured.
+step "dashboard render benchmark (smoke)"
+go test ./dashboard -run '^$' -bench 'Render' -benchtime 20x
+
 # --- release configuration -------------------------------------------------
 go_tool goreleaser github.com/goreleaser/goreleaser/v2@v2.15.1
 step "goreleaser check"

@@ -134,3 +134,47 @@ func TestCapture(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestReadOnlyEtcd attaches read-only through the etcd v3 API (which the
+// sandbox nodes serve, as etcd does): the table fills from MemberList and
+// Maintenance.Status, the fault keys refuse, and a leader killed behind
+// the dashboard's back shows up through the refreshes alone.
+func TestReadOnlyEtcd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a sandbox cluster")
+	}
+	c := sandboxtest.NewCluster(t, 3)
+	src, err := NewEtcdSource(c.Spec().Endpoints())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = src.Close() })
+
+	ctx := t.Context()
+	st, err := src.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Nodes) != 3 || st.Leader == 0 || st.Leader != c.Leader(ctx) {
+		t.Fatalf("status = %+v, want 3 nodes led by %d", st, c.Leader(ctx))
+	}
+	for i, n := range st.Nodes {
+		if n.ID != uint64(i+1) || n.Health != "healthy" || n.Endpoint == "" || n.Name == "" {
+			t.Errorf("node %d = %+v", i, n)
+		}
+	}
+
+	tm, _ := start(t, src, WithClock(time.Now), WithLocation(time.UTC), WithBackoff(100*time.Millisecond), WithRefresh(200*time.Millisecond))
+	first := shownLeader(waitScreen(t, tm, "a leader", func(s string) bool { return shownLeader(s) != 0 }))
+	waitText(t, tm, "read-only · polling")
+	tm.Type("x")
+	waitText(t, tm, "kill is off in read-only mode")
+	if err := c.Kill(first); err != nil {
+		t.Fatal(err)
+	}
+	s := waitScreen(t, tm, "a new leader", func(s string) bool {
+		l := shownLeader(s)
+		return l != 0 && l != first
+	})
+	waitText(t, tm, fmt.Sprintf("node %d elected leader", shownLeader(s)))
+}

@@ -55,6 +55,30 @@ go test -race -timeout 25m "${race_pkgs[@]}"
 step "go test (${#plain_pkgs[@]} packages)"
 go test -timeout 25m "${plain_pkgs[@]}"
 
+# --- sandbox: etcdctl against a live cluster --------------------------------
+# Debian's etcdctl (a real etcd client, not ours) drives a detached
+# --processes sandbox: put/get/del, txn, watch, lease, lock, elect, member
+# list, endpoint status/health, move-leader. The Go tests above cover
+# clientv3, concurrency, sandbox check (porcupine) and kill -9 durability.
+apt_tool etcdctl etcd-client
+step "sandbox: etcdctl against a --processes cluster"
+sbxdir=$(mktemp -d)
+go build -o "$sbxdir/gocli" ./cmd/gocli
+scripts/test-sandbox-etcdctl.sh "$sbxdir/gocli"
+rm -rf "$sbxdir"
+# --- lint: goroutine-leak analyzers (lint/, internal/cli/lint) -------------
+# The analyzer tests and the SARIF 2.1.0 schema check ran above with the
+# other packages; run them by name so a rename cannot drop them silently
+# (cached, so this costs nothing when they already passed).
+step "lint: analyzer tests, SARIF schema check, dynamic mode on a real leak"
+go test -run 'TestAnalyzer|TestSARIFValidatesAgainstSchema|TestRunFindsRealLeak' ./lint/...
+step "lint: gocli lint ./... on the project (must be clean)"
+go run ./cmd/gocli lint ./...
+step "lint: go vet -vettool=gocli on the project"
+lintbin=$(mktemp -d)
+go build -o "$lintbin/gocli" ./cmd/gocli
+go vet -vettool="$lintbin/gocli" ./...
+rm -rf "$lintbin"
 # --- dashboard -------------------------------------------------------------
 # Its unit, golden-screen and end-to-end tests ran above under -race. Here the
 # render benchmark runs briefly so it cannot rot; docs/dashboard.md has the
@@ -70,6 +94,8 @@ step "goreleaser snapshot build (this platform)"
 snapdir=$(mktemp -d)
 trap 'rm -rf "$snapdir"' EXIT
 goreleaser build --snapshot --single-target --clean --output "$snapdir/gocli" >/dev/null
-"$snapdir/gocli" version
+# The snapshot must carry goreleaser's version stamp, proving the ldflags
+# reach internal/buildinfo.
+"$snapdir/gocli" version --short | grep -q -- '-next' || { echo "snapshot binary lacks its version stamp"; exit 1; }
 
 printf '\n==> all checks passed (%ds)\n' "$((SECONDS - START))"

@@ -141,7 +141,7 @@ func (c *Config) Validate() error {
 		seen[p.ID] = true
 		self = self || p.ID == c.ID
 	}
-	if !c.Join && len(c.Peers) > 0 && !self {
+	if c.ID != 0 && !c.Join && len(c.Peers) > 0 && !self {
 		bad("Peers must include this node (ID %d) when bootstrapping a cluster", c.ID)
 	}
 	if c.TickInterval <= 0 {

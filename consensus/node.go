@@ -101,14 +101,13 @@ type Member struct {
 }
 
 type proposal struct {
-	id      uint64
-	data    []byte // full entry data
-	start   time.Time
-	done    chan proposalResult
-	commitT time.Time
-	cc      *raftpb.ConfChangeV2
-	span    trace.Span
-	inRaft  bool // raft accepted it (guarded by Node.waitMu)
+	id     uint64
+	data   []byte // full entry data
+	start  time.Time
+	done   chan proposalResult
+	cc     *raftpb.ConfChangeV2
+	span   trace.Span
+	inRaft bool // raft accepted it (guarded by Node.waitMu)
 }
 
 type proposalResult struct {

@@ -97,7 +97,8 @@ func envInt(name string, def int) int {
 
 // TestLinearizability runs seeded schedules of clients against a 3-node
 // cluster on loopback TCP while a nemesis partitions, delays, drops,
-// kills and restarts nodes, then checks each history with porcupine.
+// kills and restarts nodes and transfers leadership, then checks each
+// history with porcupine.
 // GOCLI_LIN_SCHEDULES sets the number of schedules (default 20),
 // GOCLI_LIN_SEED sets the first seed (then one schedule unless
 // GOCLI_LIN_SCHEDULES is set too), GOCLI_LIN_DURATION the workload length
@@ -265,7 +266,7 @@ func nemesis(t *testing.T, c *consensustest.Cluster, seed uint64, nodes int, dur
 	var killed []uint64
 	deadline := time.Now().Add(dur)
 	for time.Now().Before(deadline) {
-		switch rng.IntN(7) {
+		switch rng.IntN(8) {
 		case 0: // isolate the leader or a random node
 			victim := all[rng.IntN(len(all))]
 			if l := c.Leader(); l != nil && rng.IntN(2) == 0 {
@@ -286,6 +287,13 @@ func nemesis(t *testing.T, c *consensustest.Cluster, seed uint64, nodes int, dur
 				} else {
 					killed = append(killed, victim)
 				}
+			}
+		case 6: // hand leadership to a random node
+			if l := c.Leader(); l != nil {
+				to := all[rng.IntN(len(all))]
+				tctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+				_ = l.Node().TransferLeadership(tctx, to) // may fail under faults
+				cancel()
 			}
 		default: // restart the killed
 			for _, id := range killed {

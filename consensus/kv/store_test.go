@@ -288,3 +288,81 @@ func TestWatchHistoryThenLive(t *testing.T) {
 	for range ch { // closed after the context ends
 	}
 }
+
+func TestRangeSortFiltersAndPutIgnore(t *testing.T) {
+	st := newStoreT(t)
+	// Create in an order different from key order.
+	for _, k := range []string{"p/c", "p/a", "p/b"} {
+		st.put(k, "v-"+k, 0)
+	}
+	st.put("p/a", "v-p/a2", 0)
+	rng := func(r RangeRequest) []string {
+		r.Key, r.RangeEnd = []byte("p/"), PrefixEnd([]byte("p/"))
+		resp, err := st.s.Range(&r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ks []string
+		for _, kv := range resp.Kvs {
+			ks = append(ks, string(kv.Key))
+		}
+		return ks
+	}
+	eq := func(got []string, want ...string) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("got %q, want %q", got, want)
+			}
+		}
+	}
+	// clientv3's WithFirstCreate: sort by create revision, limit 1.
+	eq(rng(RangeRequest{SortTarget: SortByCreate, SortOrder: SortAscend, Limit: 1}), "p/c")
+	eq(rng(RangeRequest{SortTarget: SortByCreate, SortOrder: SortDescend}), "p/b", "p/a", "p/c")
+	eq(rng(RangeRequest{SortTarget: SortByMod}), "p/c", "p/b", "p/a")
+	eq(rng(RangeRequest{SortOrder: SortDescend}), "p/c", "p/b", "p/a")
+	// WithMaxCreateRev: keys created at or before p/a.
+	a := st.get("p/a", 0)
+	eq(rng(RangeRequest{MaxCreateRevision: a.CreateRevision}), "p/a", "p/c")
+	eq(rng(RangeRequest{MinModRevision: a.ModRevision}), "p/a")
+	resp, _ := st.s.Range(&RangeRequest{Key: []byte("p/"), RangeEnd: PrefixEnd([]byte("p/")), MaxCreateRevision: a.CreateRevision, Limit: 1})
+	if resp.Count != 3 || !resp.More || len(resp.Kvs) != 1 {
+		t.Fatalf("filtered, limited range = %+v", resp)
+	}
+
+	g := st.apply(command{LeaseGrant: &leaseGrant{TTL: 60}})
+	st.put("p/a", "x", g.lease.ID)
+	st.txn(TxnRequest{Success: []Op{{Put: &PutRequest{Key: []byte("p/a"), Value: []byte("y"), IgnoreLease: true}}}})
+	if kv := st.get("p/a", 0); kv.Lease != g.lease.ID || string(kv.Value) != "y" {
+		t.Fatalf("ignore lease: %+v", kv)
+	}
+	st.txn(TxnRequest{Success: []Op{{Put: &PutRequest{Key: []byte("p/a"), IgnoreValue: true}}}})
+	if kv := st.get("p/a", 0); kv.Lease != 0 || string(kv.Value) != "y" {
+		t.Fatalf("ignore value: %+v", kv)
+	}
+	if ttl, _ := st.s.TimeToLive(g.lease.ID, true); len(ttl.Keys) != 0 {
+		t.Fatalf("lease still owns %q after a put without lease", ttl.Keys)
+	}
+	if r := st.apply(command{Txn: &TxnRequest{Success: []Op{{Put: &PutRequest{Key: []byte("nope"), IgnoreValue: true}}}}}); !errors.Is(r.err, ErrKeyNotFound) {
+		t.Fatalf("ignore value on a missing key: %v", r.err)
+	}
+}
+
+func TestWatchFilters(t *testing.T) {
+	st := newStoreT(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ch, err := st.s.Watch(ctx, WatchRequest{Key: []byte("f"), NoPut: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.put("f", "1", 0)
+	st.txn(TxnRequest{Success: []Op{{Delete: &DeleteRangeRequest{Key: []byte("f")}}}})
+	resp := <-ch
+	if len(resp.Events) != 1 || resp.Events[0].Type != EventDelete {
+		t.Fatalf("NoPut watch got %+v", resp.Events)
+	}
+}

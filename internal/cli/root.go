@@ -9,6 +9,7 @@ import (
 
 	"github.com/gocli/gocli/internal/cli/command"
 	dashboardcmd "github.com/gocli/gocli/internal/cli/dashboard"
+	"github.com/gocli/gocli/internal/cli/lint"
 	sandboxcmd "github.com/gocli/gocli/internal/cli/sandbox"
 	"github.com/gocli/gocli/internal/cli/version"
 )
@@ -49,6 +50,7 @@ thresholds failed (see docs/cli.md).`,
 	cmd.AddCommand(version.NewCmdVersion(f, nil))
 	cmd.AddCommand(sandboxcmd.NewCmdSandbox(f))
 	cmd.AddCommand(dashboardcmd.NewCmdDashboard(f, nil))
+	cmd.AddCommand(lint.NewCmdLint(f, nil))
 	return cmd
 }
 

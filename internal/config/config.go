@@ -30,6 +30,8 @@ type Config struct {
 	Output string `yaml:"output,omitempty"`
 	// NoColor disables colour like --no-color.
 	NoColor bool `yaml:"noColor,omitempty"`
+	// Lint configures `gocli lint`.
+	Lint Lint `yaml:"lint,omitempty"`
 
 	// Files lists the files that were merged, lowest precedence first.
 	Files []string `yaml:"-"`

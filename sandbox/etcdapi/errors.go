@@ -37,7 +37,7 @@ func toGRPC(err error) error {
 		return rpctypes.ErrGRPCLeaseExist
 	case errors.Is(err, kv.ErrEmptyKey):
 		return rpctypes.ErrGRPCEmptyKey
-	case errors.Is(err, consensus.ErrProposalDropped):
+	case errors.Is(err, consensus.ErrProposalDropped), errors.Is(err, consensus.ErrNotProposed):
 		return rpctypes.ErrGRPCNoLeader
 	case errors.Is(err, consensus.ErrUnknownOutcome), errors.Is(err, consensus.ErrReadTimeout):
 		if errors.Is(err, context.Canceled) {

@@ -890,7 +890,7 @@ func (c *Cluster) Close() error {
 			continue
 		}
 		_ = m.setPaused(false)
-		if err := m.kill(); err != nil {
+		if err := m.stop(); err != nil {
 			errs = append(errs, fmt.Errorf("stop node %d: %w", id, err))
 		}
 	}

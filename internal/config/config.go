@@ -33,6 +33,9 @@ type Config struct {
 	// Lint configures `gocli lint`.
 	Lint Lint `yaml:"lint,omitempty"`
 
+	// Sandbox holds defaults for gocli sandbox.
+	Sandbox Sandbox `yaml:"sandbox,omitempty"`
+
 	// Files lists the files that were merged, lowest precedence first.
 	Files []string `yaml:"-"`
 }
@@ -44,7 +47,7 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("output: %q is not a format: use text or json", c.Output)
 	}
-	return nil
+	return c.Sandbox.Validate()
 }
 
 // Paths says where configuration is read from. Empty fields are skipped.

@@ -214,7 +214,6 @@ type Model struct {
 	flash       string
 	flashErr    bool
 	benching    bool
-	lastBench   *BenchResult
 	quitting    bool
 }
 
@@ -324,7 +323,6 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		r := msg.Result
-		m.lastBench = &r
 		m.setFlash("bench: "+r.String(), false)
 		m.addLocal("bench: "+r.String(), false)
 		return m, m.requestStatus()

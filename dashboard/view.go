@@ -159,7 +159,11 @@ func (m *Model) connLine() string {
 
 func (m *Model) faultLine(w int) string {
 	if m.conn == connDisconnected && m.lastErr != nil {
-		return m.st.bad.Render(fmt.Sprintf("disconnected, retrying in %v: %s", m.backoff(), oneLine(m.lastErr.Error())))
+		seen := ""
+		if m.haveStatus {
+			seen = ", last seen " + m.statusAt.In(m.loc).Format("15:04:05")
+		}
+		return m.st.bad.Render(fmt.Sprintf("disconnected, retrying in %v%s: %s", m.backoff(), seen, oneLine(m.lastErr.Error())))
 	}
 	if m.readOnly != "" {
 		return m.st.dim.Render("read-only: " + m.readOnly)

@@ -40,6 +40,38 @@ fi
 step "go vet"
 go vet ./...
 
+# --- scaffold ----------------------------------------------------------------
+# Generated projects must build offline: warm the module cache with a
+# generated project's dependencies (the one network step), then the scaffold
+# tests build, vet and test generated projects with GOPROXY=off. The chart's
+# server-side dry run needs kube-apiserver with the Istio CRDs from
+# shared/tools/kube-testenv (beside the repository); build it once per
+# machine here so its build is not charged to a test timeout. Helm is a
+# test-only dependency and must never link into the gocli binary.
+step "scaffold: helm stays out of the gocli binary"
+if go list -deps ./cmd/gocli | grep -q '^helm.sh/'; then
+	echo "helm.sh/helm is linked into ./cmd/gocli: keep it in _test.go files"; exit 1
+fi
+apt_tool kubectl kubectl
+step "scaffold: warm the module cache for generated projects"
+scaffold_tmp=$(mktemp -d)
+go run ./cmd/gocli scaffold --service user --template istio --dir "$scaffold_tmp/user" >/dev/null
+(cd "$scaffold_tmp/user" && GOFLAGS=-mod=mod go mod download)
+rm -rf "$scaffold_tmp"
+KUBE_TESTENV_SCRIPT=""
+for cand in "${KUBE_TESTENV:-}" ../shared/tools/kube-testenv shared/tools/kube-testenv; do
+	if [ -n "$cand" ] && [ -f "$cand" ]; then
+		KUBE_TESTENV_SCRIPT="$(cd "$(dirname "$cand")" && pwd)/$(basename "$cand")"
+		break
+	fi
+done
+if [ -z "$KUBE_TESTENV_SCRIPT" ]; then
+	echo "kube-testenv not found: expected ../shared/tools/kube-testenv beside the repository"; exit 1
+fi
+export KUBE_TESTENV="$KUBE_TESTENV_SCRIPT"
+step "scaffold: build kube-testenv (once per machine)"
+bash "$KUBE_TESTENV" build
+
 # Packages with concurrency run under the race detector; the rest run plain
 # because -race multiplies their time for nothing.
 RACE_PATTERN='/(consensus|sandbox|perf|dashboard|internal/cli)(/|$)'
@@ -48,6 +80,24 @@ race_pkgs=(); plain_pkgs=()
 for p in "${all_pkgs[@]}"; do
 	if [[ $p =~ $RACE_PATTERN ]]; then race_pkgs+=("$p"); else plain_pkgs+=("$p"); fi
 done
+
+# --- perf: tools its tests need --------------------------------------------
+# perf/k8s validates the generated Job and ConfigMap with a server-side
+# dry-run against kube-testenv (../shared/tools); build it first so the build
+# is not charged to a test timeout. GOCLI_SKIP_KUBE=1 skips those tests.
+if [ "${GOCLI_SKIP_KUBE:-}" != "1" ]; then
+	KUBE_TESTENV=../shared/tools/kube-testenv
+	[ -f "$KUBE_TESTENV" ] || KUBE_TESTENV=shared/tools/kube-testenv
+	if [ -f "$KUBE_TESTENV" ]; then
+		apt_tool kubectl kubectl
+		apt_tool openssl openssl
+		step "kube-testenv build"
+		bash "$KUBE_TESTENV" build
+	else
+		echo "kube-testenv not found: skipping tests that need kube-apiserver"
+		export GOCLI_SKIP_KUBE=1
+	fi
+fi
 
 step "go test -race (${#race_pkgs[@]} packages)"
 go test -race -timeout 25m "${race_pkgs[@]}"
@@ -79,6 +129,16 @@ lintbin=$(mktemp -d)
 go build -o "$lintbin/gocli" ./cmd/gocli
 go vet -vettool="$lintbin/gocli" ./...
 rm -rf "$lintbin"
+# --- perf: arrival-rate accuracy -------------------------------------------
+# constant-arrival-rate must start iterations within 2% of the requested
+# rate over 10 s (a benchmark, so it runs once here rather than in go test).
+step "perf: arrival-rate accuracy benchmark (10 s)"
+perf_bench=$(go test -run '^$' -bench 'ConstantArrivalRateAccuracy' -benchtime 1x ./perf/executor/)
+echo "$perf_bench" | grep Benchmark
+perf_err=$(echo "$perf_bench" | awk '/Benchmark/ { for (i = 2; i <= NF; i++) if ($i == "rate-error-%") print $(i-1) }')
+if [ -z "$perf_err" ] || awk -v e="$perf_err" 'BEGIN { exit !(e > 2 || e < -2) }'; then
+	echo "perf: arrival rate off by ${perf_err:-?}% (limit 2%)"; exit 1
+fi
 # --- dashboard -------------------------------------------------------------
 # Its unit, golden-screen and end-to-end tests ran above under -race. Here the
 # render benchmark runs briefly so it cannot rot; docs/dashboard.md has the

@@ -35,6 +35,10 @@ type Config struct {
 
 	// Sandbox holds defaults for gocli sandbox.
 	Sandbox Sandbox `yaml:"sandbox,omitempty"`
+	// Perf configures `gocli perf` (perf.go).
+	Perf Perf `yaml:"perf,omitempty"`
+	// Scaffold configures `gocli scaffold`.
+	Scaffold Scaffold `yaml:"scaffold,omitempty"`
 
 	// Files lists the files that were merged, lowest precedence first.
 	Files []string `yaml:"-"`
@@ -46,6 +50,9 @@ func (c *Config) Validate() error {
 	case "", "text", "json":
 	default:
 		return fmt.Errorf("output: %q is not a format: use text or json", c.Output)
+	}
+	if err := c.Perf.Validate(); err != nil {
+		return err
 	}
 	return c.Sandbox.Validate()
 }

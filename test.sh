@@ -131,6 +131,12 @@ perf_err=$(echo "$perf_bench" | awk '/Benchmark/ { for (i = 2; i <= NF; i++) if 
 if [ -z "$perf_err" ] || awk -v e="$perf_err" 'BEGIN { exit !(e > 2 || e < -2) }'; then
 	echo "perf: arrival rate off by ${perf_err:-?}% (limit 2%)"; exit 1
 fi
+# --- dashboard -------------------------------------------------------------
+# Its unit, golden-screen and end-to-end tests ran above under -race. Here the
+# render benchmark runs briefly so it cannot rot; docs/dashboard.md has the
+# figures and how they were measured.
+step "dashboard render benchmark (smoke)"
+go test ./dashboard -run '^$' -bench 'Render' -benchtime 20x
 
 # --- release configuration -------------------------------------------------
 go_tool goreleaser github.com/goreleaser/goreleaser/v2@v2.15.1

@@ -33,13 +33,12 @@ type Config struct {
 	// Lint configures `gocli lint`.
 	Lint Lint `yaml:"lint,omitempty"`
 
+	// Sandbox holds defaults for gocli sandbox.
+	Sandbox Sandbox `yaml:"sandbox,omitempty"`
 	// Perf configures `gocli perf` (perf.go).
 	Perf Perf `yaml:"perf,omitempty"`
 	// Scaffold configures `gocli scaffold`.
 	Scaffold Scaffold `yaml:"scaffold,omitempty"`
-
-	// Sandbox holds defaults for gocli sandbox.
-	Sandbox Sandbox `yaml:"sandbox,omitempty"`
 
 	// Files lists the files that were merged, lowest precedence first.
 	Files []string `yaml:"-"`

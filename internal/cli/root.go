@@ -9,6 +9,7 @@ import (
 
 	"github.com/gocli/gocli/internal/cli/command"
 	"github.com/gocli/gocli/internal/cli/lint"
+	sandboxcmd "github.com/gocli/gocli/internal/cli/sandbox"
 	"github.com/gocli/gocli/internal/cli/version"
 )
 
@@ -47,6 +48,7 @@ thresholds failed (see docs/cli.md).`,
 
 	cmd.AddCommand(version.NewCmdVersion(f, nil))
 	cmd.AddCommand(lint.NewCmdLint(f, nil))
+	cmd.AddCommand(sandboxcmd.NewCmdSandbox(f))
 	return cmd
 }
 

@@ -443,7 +443,11 @@ func (c *checker) walkLock(fn *ssa.Function, b *ssa.BasicBlock, idx int, lock sy
 					}
 				case opLock, opRLock:
 					if op.ref.same(lock.ref) {
-						c.doubleLock(lock, instr.Pos(), "")
+						// Around a loop, a lock whose unlock is deferred is
+						// usually guarded by a flag the analysis cannot see.
+						if !(instr == lock.instr && hasDefer) {
+							c.doubleLock(lock, instr.Pos(), "")
+						}
 						stop = true
 					} else {
 						c.edge(lock.ref, op.ref, instr.Pos())
@@ -456,8 +460,14 @@ func (c *checker) walkLock(fn *ssa.Function, b *ssa.BasicBlock, idx int, lock sy
 			if call, ok := instr.(*ssa.Call); ok {
 				if g := c.callee(call); g != nil {
 					s := c.summarize(g, 0)
+					// A callee that releases the lock it is handed (the
+					// "...AndUnlock" style) may take it again safely.
+					releases := false
+					for _, r := range c.callRefs(call, c.handed(g)) {
+						releases = releases || r.same(lock.ref)
+					}
 					for _, r := range c.callRefs(call, s.acquires) {
-						if r.same(lock.ref) {
+						if r.same(lock.ref) && !releases {
 							c.doubleLock(lock, instr.Pos(), g.Name())
 							stop = true
 						}
@@ -708,4 +718,45 @@ func (c *checker) checkConds() {
 			Message: fmt.Sprintf("%s.Wait blocks forever: nothing in the package calls Signal or Broadcast on it", op.ref.name),
 		})
 	}
+}
+
+// handed returns the parameter locks fn unlocks before (or without)
+// locking them itself: locks its caller hands over for it to release.
+func (c *checker) handed(fn *ssa.Function) []paramOp {
+	var out []paramOp
+	if len(fn.Blocks) == 0 {
+		return nil
+	}
+	for _, po := range c.summarize(fn, 0).releases {
+		if po.param < 0 {
+			continue
+		}
+		same := func(instr ssa.Instruction) (syncOp, bool) {
+			op, ok := c.ops[instr]
+			if !ok || instr.Parent() != fn {
+				return op, false
+			}
+			if op.ref.path != po.path || len(fn.Params) <= po.param || op.ref.root != fn.Params[po.param] {
+				return op, false
+			}
+			return op, true
+		}
+		_, found := chanflow.Walk{
+			Event: func(instr ssa.Instruction) bool {
+				op, ok := same(instr)
+				return ok && (op.kind == opLock || op.kind == opRLock)
+			},
+			Exit: func(instr ssa.Instruction) bool {
+				if _, deferred := instr.(*ssa.Defer); deferred {
+					return false
+				}
+				op, ok := same(instr)
+				return ok && (op.kind == opUnlock || op.kind == opRUnlock)
+			},
+		}.FindExit(fn.Blocks[0], 0)
+		if found {
+			out = append(out, po)
+		}
+	}
+	return out
 }

@@ -156,6 +156,13 @@ func (c *checker) report(pos token.Pos, d analysis.Diagnostic) {
 		return
 	}
 	c.seen[pos] = true
+	// Name the goroutine that blocks, when the blocking code runs on one.
+	if fn := c.funcAt(pos); fn != nil {
+		if spawns := c.m.SpawnsRunning(fn); len(spawns) > 0 && !strings.Contains(d.Message, "goroutine started at") {
+			d.Message = fmt.Sprintf("goroutine started at %s: %s", chanflow.Where(c.pass.Fset, spawns[0].Pos()), d.Message)
+			d.Related = append(d.Related, analysis.RelatedInformation{Pos: spawns[0].Pos(), Message: "goroutine started here"})
+		}
+	}
 	d.Pos = pos
 	d.Category = "goroutine-leak"
 	c.pass.Report(d)
@@ -759,4 +766,19 @@ func (c *checker) handed(fn *ssa.Function) []paramOp {
 		}
 	}
 	return out
+}
+
+// funcAt returns the innermost source function whose body contains pos.
+func (c *checker) funcAt(pos token.Pos) *ssa.Function {
+	var best *ssa.Function
+	for _, fn := range c.m.Funcs {
+		syn := fn.Syntax()
+		if syn == nil || pos < syn.Pos() || pos >= syn.End() {
+			continue
+		}
+		if best == nil || syn.Pos() >= best.Syntax().Pos() {
+			best = fn
+		}
+	}
+	return best
 }

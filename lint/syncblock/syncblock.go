@@ -102,6 +102,10 @@ type checker struct {
 	edges   map[[2]string][]token.Pos
 	names   map[string]string
 	seen    map[token.Pos]bool
+	// pendingEnd holds locks that can reach the end of a function without a
+	// return statement; they are reported at the lock unless a sharper
+	// finding already is.
+	pendingEnd []syncOp
 }
 
 // summary lists what a function does to locks reached through its parameters.
@@ -144,6 +148,12 @@ func run(pass *analysis.Pass) (any, error) {
 				}
 			}
 		}
+	}
+	for _, lock := range c.pendingEnd {
+		c.report(lock.instr.Pos(), analysis.Diagnostic{
+			Message: fmt.Sprintf("%s can still be locked when %s reaches its end (other paths unlock it): the next Lock blocks forever",
+				lock.ref.name, lock.instr.Parent().Name()),
+		})
 	}
 	c.reportInversions()
 	c.checkWaitGroups()
@@ -548,10 +558,11 @@ func (c *checker) opAt(pos token.Pos) (syncOp, bool) {
 
 func (c *checker) missingUnlock(lock syncOp, ret *ssa.Return) {
 	pos := ret.Pos()
-	if !pos.IsValid() {
-		return // implicit return at the closing brace: reported at the lock instead
-	}
 	unlock := "Unlock"
+	if !pos.IsValid() {
+		c.pendingEnd = append(c.pendingEnd, lock)
+		return
+	}
 	if lock.kind == opRLock {
 		unlock = "RUnlock"
 	}

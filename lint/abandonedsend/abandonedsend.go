@@ -173,6 +173,18 @@ func sendsPerRun(m *chanflow.Model, s *chanflow.Spawn, c *chanflow.Chan) int {
 	if len(s.Targets) != 1 {
 		return -1
 	}
+	sendFns := map[*ssa.Function]bool{}
+	for _, o := range c.OpsOf(chanflow.OpSend) {
+		sendFns[o.Fn] = true
+	}
+	reachesSend := func(fn *ssa.Function) bool {
+		for f := range m.SyncReach(fn) {
+			if sendFns[f] {
+				return true
+			}
+		}
+		return false
+	}
 	memo := map[*ssa.Function]int{}
 	var sendsIn func(fn *ssa.Function, depth int) int
 	sendsIn = func(fn *ssa.Function, depth int) int {
@@ -192,7 +204,7 @@ func sendsPerRun(m *chanflow.Model, s *chanflow.Spawn, c *chanflow.Chan) int {
 			case *ssa.Call, *ssa.Defer:
 				total := 0
 				for _, t := range targets(x.(ssa.CallInstruction).Common()) {
-					if !m.InPkg(t) {
+					if !m.InPkg(t) || !reachesSend(t) {
 						continue
 					}
 					w := sendsIn(t, depth+1)

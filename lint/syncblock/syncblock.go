@@ -637,7 +637,7 @@ func (c *checker) reportInversions() {
 // goroutines that can return without calling Done.
 func (c *checker) checkWaitGroups() {
 	var waits, dones, adds []syncOp
-	for _, op := range c.ops {
+	for _, op := range c.sortedOps() {
 		switch op.kind {
 		case opWait:
 			waits = append(waits, op)
@@ -713,13 +713,13 @@ func (c *checker) checkWaitGroups() {
 func (c *checker) checkConds() {
 	signals := map[string]bool{}
 	local := map[ssa.Value]bool{}
-	for _, op := range c.ops {
+	for _, op := range c.sortedOps() {
 		if op.kind == opSignal {
 			signals[op.ref.typeKey()] = true
 			local[op.ref.root] = true
 		}
 	}
-	for _, op := range c.ops {
+	for _, op := range c.sortedOps() {
 		if op.kind != opCondWait {
 			continue
 		}
@@ -792,4 +792,15 @@ func (c *checker) funcAt(pos token.Pos) *ssa.Function {
 		}
 	}
 	return best
+}
+
+// sortedOps returns the operations in source order, so reports and their
+// messages do not depend on map order.
+func (c *checker) sortedOps() []syncOp {
+	out := make([]syncOp, 0, len(c.ops))
+	for _, op := range c.ops {
+		out = append(out, op)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].instr.Pos() < out[j].instr.Pos() })
+	return out
 }

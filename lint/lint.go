@@ -14,6 +14,7 @@ import (
 	"github.com/gocli/gocli/lint/blockedrecv"
 	"github.com/gocli/gocli/lint/fanout"
 	"github.com/gocli/gocli/lint/loopnoexit"
+	"github.com/gocli/gocli/lint/neverdone"
 	"github.com/gocli/gocli/lint/syncblock"
 )
 
@@ -29,6 +30,7 @@ func Analyzers() []*analysis.Analyzer {
 		loopnoexit.Analyzer,
 		fanout.Analyzer,
 		syncblock.Analyzer,
+		neverdone.Analyzer,
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"go/token"
 	"go/types"
 	"strconv"
+	"strings"
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/ssa"
@@ -138,7 +139,7 @@ func check(pass *analysis.Pass, m *chanflow.Model, c *chanflow.Chan, s *chanflow
 	name := c.Name()
 	kind := "unbuffered channel"
 	if c.Size > 0 {
-		kind = "channel with buffer " + strconv.Itoa(c.Size)
+		kind = "channel (buffer " + strconv.Itoa(c.Size) + ")"
 	}
 	why := "nothing receives from it"
 	if len(recvs) > 0 {
@@ -151,8 +152,8 @@ func check(pass *analysis.Pass, m *chanflow.Model, c *chanflow.Chan, s *chanflow
 		d := analysis.Diagnostic{
 			Pos:      snd.Pos(),
 			Category: "goroutine-leak",
-			Message: fmt.Sprintf("goroutine started at %s can block forever sending on %s %s: %s",
-				chanflow.Where(pass.Fset, s.Pos()), kind, name, why),
+			Message: fmt.Sprintf("goroutine started at %s can block forever sending on %s: %s",
+				chanflow.Where(pass.Fset, s.Pos()), chanDesc(kind, name), why),
 			Related: []analysis.RelatedInformation{
 				{Pos: s.Pos(), Message: "goroutine started here"},
 				{Pos: exitPos(exit, P), Message: "receiver returns here without receiving"},
@@ -166,27 +167,60 @@ func check(pass *analysis.Pass, m *chanflow.Model, c *chanflow.Chan, s *chanflow
 }
 
 // sendsPerRun is the largest number of sends on c that one run of the
-// goroutine makes, or -1 when unbounded or unknown.
+// goroutine makes, counting sends in the package functions it calls, or -1
+// when unbounded or unknown.
 func sendsPerRun(m *chanflow.Model, s *chanflow.Spawn, c *chanflow.Chan) int {
 	if len(s.Targets) != 1 {
 		return -1
 	}
-	t := s.Targets[0]
-	isSend := func(instr ssa.Instruction) bool {
-		x, ok := instr.(*ssa.Send)
-		return ok && c.Values[x.Chan]
-	}
-	n := chanflow.MaxOnPath(t, isSend)
-	if n < 0 {
-		return -1
-	}
-	// sends in callees: count each call that reaches a send as one more
+	sendFns := map[*ssa.Function]bool{}
 	for _, o := range c.OpsOf(chanflow.OpSend) {
-		if o.Fn != t && m.Runs(s, o.Fn) {
+		sendFns[o.Fn] = true
+	}
+	reachesSend := func(fn *ssa.Function) bool {
+		for f := range m.SyncReach(fn) {
+			if sendFns[f] {
+				return true
+			}
+		}
+		return false
+	}
+	memo := map[*ssa.Function]int{}
+	var sendsIn func(fn *ssa.Function, depth int) int
+	sendsIn = func(fn *ssa.Function, depth int) int {
+		if v, ok := memo[fn]; ok {
+			return v
+		}
+		if depth > 6 {
 			return -1
 		}
+		memo[fn] = -1 // recursion: unbounded
+		v := chanflow.MaxWeightOnPath(fn, func(instr ssa.Instruction) int {
+			switch x := instr.(type) {
+			case *ssa.Send:
+				if c.Values[x.Chan] {
+					return 1
+				}
+			case *ssa.Call, *ssa.Defer:
+				total := 0
+				for _, t := range targets(x.(ssa.CallInstruction).Common()) {
+					if !m.InPkg(t) || !reachesSend(t) {
+						continue
+					}
+					w := sendsIn(t, depth+1)
+					if w < 0 {
+						return -1
+					}
+					total = max(total, w)
+				}
+				return total
+			}
+			return 0
+		})
+		memo[fn] = v
+		return v
 	}
-	return n
+	return sendsIn(s.Targets[0], 0)
 }
 
 func targets(c *ssa.CallCommon) []*ssa.Function {
@@ -339,4 +373,12 @@ func callsDone(m *chanflow.Model, s *chanflow.Spawn) bool {
 		}
 	}
 	return false
+}
+
+// chanDesc reads "unbuffered channel ch" or "channel ch (buffer 1)".
+func chanDesc(kind, name string) string {
+	if rest, ok := strings.CutPrefix(kind, "channel "); ok {
+		return "channel " + name + " " + rest
+	}
+	return kind + " " + name
 }

@@ -103,18 +103,29 @@ func check(pass *analysis.Pass, m *chanflow.Model, c *chanflow.Chan, s *chanflow
 // and where the extra one goes.
 func earlyExit(b *ssa.BasicBlock) (token.Pos, bool) {
 	scc := chanflow.SCC(b)
+	// Blocks in index order, so the loop header (created first) leads.
+	var blocks []*ssa.BasicBlock
+	for _, x := range b.Parent().Blocks {
+		if scc[x] {
+			blocks = append(blocks, x)
+		}
+	}
 	var exits []*ssa.BasicBlock
-	for x := range scc {
+	for i, x := range blocks {
 		for _, s := range x.Succs {
 			if !scc[s] && !panicOnly(s) {
-				exits = append(exits, s)
+				if i == 0 {
+					exits = append(exits, s) // the loop's own exit: last
+				} else {
+					exits = append([]*ssa.BasicBlock{s}, exits...)
+				}
 			}
 		}
 	}
 	if len(exits) < 2 {
 		return token.NoPos, false
 	}
-	// Prefer an exit that returns directly: that is the early one.
+	// Prefer an exit from the body that returns directly: the early one.
 	for _, e := range exits {
 		for _, instr := range e.Instrs {
 			if r, ok := instr.(*ssa.Return); ok && r.Pos().IsValid() {

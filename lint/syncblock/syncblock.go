@@ -102,6 +102,10 @@ type checker struct {
 	edges   map[[2]string][]token.Pos
 	names   map[string]string
 	seen    map[token.Pos]bool
+	// pendingEnd holds locks that can reach the end of a function without a
+	// return statement; they are reported at the lock unless a sharper
+	// finding already is.
+	pendingEnd []syncOp
 }
 
 // summary lists what a function does to locks reached through its parameters.
@@ -145,6 +149,12 @@ func run(pass *analysis.Pass) (any, error) {
 			}
 		}
 	}
+	for _, lock := range c.pendingEnd {
+		c.report(lock.instr.Pos(), analysis.Diagnostic{
+			Message: fmt.Sprintf("%s can still be locked when %s reaches its end (other paths unlock it): the next Lock blocks forever",
+				lock.ref.name, lock.instr.Parent().Name()),
+		})
+	}
 	c.reportInversions()
 	c.checkWaitGroups()
 	c.checkConds()
@@ -156,6 +166,13 @@ func (c *checker) report(pos token.Pos, d analysis.Diagnostic) {
 		return
 	}
 	c.seen[pos] = true
+	// Name the goroutine that blocks, when the blocking code runs on one.
+	if fn := c.funcAt(pos); fn != nil {
+		if spawns := c.m.SpawnsRunning(fn); len(spawns) > 0 && !strings.Contains(d.Message, "goroutine started at") {
+			d.Message = fmt.Sprintf("goroutine started at %s: %s", chanflow.Where(c.pass.Fset, spawns[0].Pos()), d.Message)
+			d.Related = append(d.Related, analysis.RelatedInformation{Pos: spawns[0].Pos(), Message: "goroutine started here"})
+		}
+	}
 	d.Pos = pos
 	d.Category = "goroutine-leak"
 	c.pass.Report(d)
@@ -443,7 +460,11 @@ func (c *checker) walkLock(fn *ssa.Function, b *ssa.BasicBlock, idx int, lock sy
 					}
 				case opLock, opRLock:
 					if op.ref.same(lock.ref) {
-						c.doubleLock(lock, instr.Pos(), "")
+						// Around a loop, a lock whose unlock is deferred is
+						// usually guarded by a flag the analysis cannot see.
+						if !(instr == lock.instr && hasDefer) {
+							c.doubleLock(lock, instr.Pos(), "")
+						}
 						stop = true
 					} else {
 						c.edge(lock.ref, op.ref, instr.Pos())
@@ -456,8 +477,14 @@ func (c *checker) walkLock(fn *ssa.Function, b *ssa.BasicBlock, idx int, lock sy
 			if call, ok := instr.(*ssa.Call); ok {
 				if g := c.callee(call); g != nil {
 					s := c.summarize(g, 0)
+					// A callee that releases the lock it is handed (the
+					// "...AndUnlock" style) may take it again safely.
+					releases := false
+					for _, r := range c.callRefs(call, c.handed(g)) {
+						releases = releases || r.same(lock.ref)
+					}
 					for _, r := range c.callRefs(call, s.acquires) {
-						if r.same(lock.ref) {
+						if r.same(lock.ref) && !releases {
 							c.doubleLock(lock, instr.Pos(), g.Name())
 							stop = true
 						}
@@ -531,10 +558,11 @@ func (c *checker) opAt(pos token.Pos) (syncOp, bool) {
 
 func (c *checker) missingUnlock(lock syncOp, ret *ssa.Return) {
 	pos := ret.Pos()
-	if !pos.IsValid() {
-		return // implicit return at the closing brace: reported at the lock instead
-	}
 	unlock := "Unlock"
+	if !pos.IsValid() {
+		c.pendingEnd = append(c.pendingEnd, lock)
+		return
+	}
 	if lock.kind == opRLock {
 		unlock = "RUnlock"
 	}
@@ -609,7 +637,7 @@ func (c *checker) reportInversions() {
 // goroutines that can return without calling Done.
 func (c *checker) checkWaitGroups() {
 	var waits, dones, adds []syncOp
-	for _, op := range c.ops {
+	for _, op := range c.sortedOps() {
 		switch op.kind {
 		case opWait:
 			waits = append(waits, op)
@@ -685,13 +713,13 @@ func (c *checker) checkWaitGroups() {
 func (c *checker) checkConds() {
 	signals := map[string]bool{}
 	local := map[ssa.Value]bool{}
-	for _, op := range c.ops {
+	for _, op := range c.sortedOps() {
 		if op.kind == opSignal {
 			signals[op.ref.typeKey()] = true
 			local[op.ref.root] = true
 		}
 	}
-	for _, op := range c.ops {
+	for _, op := range c.sortedOps() {
 		if op.kind != opCondWait {
 			continue
 		}
@@ -708,4 +736,71 @@ func (c *checker) checkConds() {
 			Message: fmt.Sprintf("%s.Wait blocks forever: nothing in the package calls Signal or Broadcast on it", op.ref.name),
 		})
 	}
+}
+
+// handed returns the parameter locks fn unlocks before (or without)
+// locking them itself: locks its caller hands over for it to release.
+func (c *checker) handed(fn *ssa.Function) []paramOp {
+	var out []paramOp
+	if len(fn.Blocks) == 0 {
+		return nil
+	}
+	for _, po := range c.summarize(fn, 0).releases {
+		if po.param < 0 {
+			continue
+		}
+		same := func(instr ssa.Instruction) (syncOp, bool) {
+			op, ok := c.ops[instr]
+			if !ok || instr.Parent() != fn {
+				return op, false
+			}
+			if op.ref.path != po.path || len(fn.Params) <= po.param || op.ref.root != fn.Params[po.param] {
+				return op, false
+			}
+			return op, true
+		}
+		_, found := chanflow.Walk{
+			Event: func(instr ssa.Instruction) bool {
+				op, ok := same(instr)
+				return ok && (op.kind == opLock || op.kind == opRLock)
+			},
+			Exit: func(instr ssa.Instruction) bool {
+				if _, deferred := instr.(*ssa.Defer); deferred {
+					return false
+				}
+				op, ok := same(instr)
+				return ok && (op.kind == opUnlock || op.kind == opRUnlock)
+			},
+		}.FindExit(fn.Blocks[0], 0)
+		if found {
+			out = append(out, po)
+		}
+	}
+	return out
+}
+
+// funcAt returns the innermost source function whose body contains pos.
+func (c *checker) funcAt(pos token.Pos) *ssa.Function {
+	var best *ssa.Function
+	for _, fn := range c.m.Funcs {
+		syn := fn.Syntax()
+		if syn == nil || pos < syn.Pos() || pos >= syn.End() {
+			continue
+		}
+		if best == nil || syn.Pos() >= best.Syntax().Pos() {
+			best = fn
+		}
+	}
+	return best
+}
+
+// sortedOps returns the operations in source order, so reports and their
+// messages do not depend on map order.
+func (c *checker) sortedOps() []syncOp {
+	out := make([]syncOp, 0, len(c.ops))
+	for _, op := range c.ops {
+		out = append(out, op)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].instr.Pos() < out[j].instr.Pos() })
+	return out
 }

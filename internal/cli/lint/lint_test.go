@@ -187,3 +187,33 @@ func TestVetInvocation(t *testing.T) {
 		}
 	}
 }
+
+func TestRunLintBaselineAndFix(t *testing.T) {
+	dir := leakyModule(t)
+	newFactory := func() *command.Factory {
+		ios, _, _, _ := iostreams.Test()
+		return &command.Factory{IO: ios, Globals: &command.Globals{Output: "text"},
+			Config: func() (*config.Config, error) { return &config.Config{}, nil }, Getwd: func() (string, error) { return dir, nil }}
+	}
+	baseline := filepath.Join(dir, "baseline.json")
+	f := newFactory()
+	if err := runLint(context.Background(), &Options{Factory: f, Dir: dir, Format: "text", Count: 1, WriteBaseline: baseline}); err != nil {
+		t.Fatalf("--write-baseline: %v", err)
+	}
+	f = newFactory()
+	if err := runLint(context.Background(), &Options{Factory: f, Dir: dir, Format: "text", Count: 1, Baseline: baseline}); err != nil {
+		t.Fatalf("--baseline should leave nothing to report: %v", err)
+	}
+	f = newFactory()
+	if err := runLint(context.Background(), &Options{Factory: f, Dir: dir, Format: "text", Count: 1, Fix: true}); err != nil {
+		t.Fatalf("--fix should fix the only finding: %v", err)
+	}
+	src, _ := os.ReadFile(filepath.Join(dir, "l.go"))
+	if !strings.Contains(string(src), "make(chan int, 1)") {
+		t.Fatalf("fix not applied:\n%s", src)
+	}
+	f = newFactory()
+	if err := runLint(context.Background(), &Options{Factory: f, Dir: dir, Format: "text", Count: 1}); err != nil {
+		t.Fatalf("after --fix: %v", err)
+	}
+}

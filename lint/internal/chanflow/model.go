@@ -15,6 +15,7 @@ import (
 	"go/token"
 	"go/types"
 	"reflect"
+	"sort"
 	"strings"
 	"sync"
 
@@ -127,27 +128,35 @@ func (c *Chan) Name() string {
 	if c.label != "" {
 		return c.label
 	}
+	// Maps have no order: pick the smallest candidate so messages (and the
+	// fingerprints built from them) are stable across runs.
+	var names []string
 	for v := range c.ptrs {
 		if a, ok := v.(*ssa.Alloc); ok && a.Comment != "" {
-			return a.Comment
+			names = append(names, a.Comment)
 		}
 	}
 	for _, ref := range *c.Make.Referrers() {
 		if st, ok := ref.(*ssa.Store); ok {
 			if fa, ok := st.Addr.(*ssa.FieldAddr); ok {
-				return fieldOf(fa.X.Type(), fa.Field).Name()
-			}
-			if a, ok := st.Addr.(*ssa.Alloc); ok && a.Comment != "" {
-				return a.Comment
+				if f := fieldOf(fa.X.Type(), fa.Field); f != nil {
+					names = append(names, f.Name())
+				}
 			}
 		}
 	}
-	for v := range c.Values {
-		if p, ok := v.(*ssa.Parameter); ok {
-			return p.Name()
+	if len(names) == 0 {
+		for v := range c.Values {
+			if p, ok := v.(*ssa.Parameter); ok {
+				names = append(names, p.Name())
+			}
 		}
 	}
-	return "channel"
+	if len(names) == 0 {
+		return "channel"
+	}
+	sort.Strings(names)
+	return names[0]
 }
 
 // OpsOf returns the channel's operations of the given kinds.

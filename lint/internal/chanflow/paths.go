@@ -235,3 +235,46 @@ func Where(fset *token.FileSet, pos token.Pos) string {
 	}
 	return filepath.Base(p.Filename) + ":" + strconv.Itoa(p.Line)
 }
+
+// MaxWeightOnPath is MaxOnPath with weights: weight returns how many counted
+// events an instruction stands for (0 for none, -1 for unbounded).
+func MaxWeightOnPath(fn *ssa.Function, weight func(ssa.Instruction) int) int {
+	if len(fn.Blocks) == 0 {
+		return 0
+	}
+	n := map[*ssa.BasicBlock]int{}
+	for _, b := range fn.Blocks {
+		for _, instr := range b.Instrs {
+			w := weight(instr)
+			if w < 0 {
+				return -1
+			}
+			n[b] += w
+		}
+		if n[b] > 0 && InLoop(b) {
+			return -1
+		}
+	}
+	memo := map[*ssa.BasicBlock]int{}
+	onStack := map[*ssa.BasicBlock]bool{}
+	var best func(*ssa.BasicBlock) int
+	best = func(b *ssa.BasicBlock) int {
+		if v, ok := memo[b]; ok {
+			return v
+		}
+		if onStack[b] {
+			return 0
+		}
+		onStack[b] = true
+		m := 0
+		for _, s := range b.Succs {
+			if v := best(s); v > m {
+				m = v
+			}
+		}
+		onStack[b] = false
+		memo[b] = m + n[b]
+		return memo[b]
+	}
+	return best(fn.Blocks[0])
+}

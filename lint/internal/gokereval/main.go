@@ -9,8 +9,9 @@
 //   - copies each program into a temporary module and runs the static
 //     analyzers on it; a kernel counts as found statically when a finding
 //     (or one of its related locations) lies inside a function declaration
-//     the runtime test names, or within three lines of a blocking site that
-//     the dynamic run observed;
+//     the runtime test names, or within three lines of a frame (in the
+//     kernel's own files) on the stack of a goroutine that the dynamic run
+//     saw leak;
 //   - builds each program with GOEXPERIMENT=goroutineleakprofile, runs every
 //     kernel -reps times, and counts a kernel as found dynamically when a
 //     leaked goroutine matches one of the runtime test's expressions;

@@ -93,3 +93,34 @@ func (c *counter) twice() {
 	c.n++
 	c.mu.Unlock()
 }
+
+// a callee that is handed the lock and releases it: ok.
+func (c *counter) resetAndUnlock() {
+	c.n = 0
+	c.mu.Unlock()
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+}
+
+func (c *counter) reset() {
+	c.mu.Lock()
+	if c.n == 0 {
+		c.mu.Unlock()
+		return
+	}
+	c.resetAndUnlock()
+}
+
+// a flag-guarded lock in a loop with a deferred unlock: ok.
+func (c *counter) sumOnce(xs []int) {
+	locked := false
+	for _, x := range xs {
+		if !locked {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			locked = true
+		}
+		c.n += x
+	}
+}

@@ -84,6 +84,18 @@ if [ -z "$perf_err" ] || awk -v e="$perf_err" 'BEGIN { exit !(e > 2 || e < -2) }
 	echo "perf: arrival rate off by ${perf_err:-?}% (limit 2%)"; exit 1
 fi
 
+# --- sandbox: etcdctl against a live cluster --------------------------------
+# Debian's etcdctl (a real etcd client, not ours) drives a detached
+# --processes sandbox: put/get/del, txn, watch, lease, lock, elect, member
+# list, endpoint status/health, move-leader. The Go tests above cover
+# clientv3, concurrency, sandbox check (porcupine) and kill -9 durability.
+apt_tool etcdctl etcd-client
+step "sandbox: etcdctl against a --processes cluster"
+sbxdir=$(mktemp -d)
+go build -o "$sbxdir/gocli" ./cmd/gocli
+scripts/test-sandbox-etcdctl.sh "$sbxdir/gocli"
+rm -rf "$sbxdir"
+
 # --- release configuration -------------------------------------------------
 go_tool goreleaser github.com/goreleaser/goreleaser/v2@v2.15.1
 step "goreleaser check"
@@ -92,6 +104,8 @@ step "goreleaser snapshot build (this platform)"
 snapdir=$(mktemp -d)
 trap 'rm -rf "$snapdir"' EXIT
 goreleaser build --snapshot --single-target --clean --output "$snapdir/gocli" >/dev/null
-"$snapdir/gocli" version
+# The snapshot must carry goreleaser's version stamp, proving the ldflags
+# reach internal/buildinfo.
+"$snapdir/gocli" version --short | grep -q -- '-next' || { echo "snapshot binary lacks its version stamp"; exit 1; }
 
 printf '\n==> all checks passed (%ds)\n' "$((SECONDS - START))"

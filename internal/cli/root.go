@@ -8,7 +8,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gocli/gocli/internal/cli/command"
+	dashboardcmd "github.com/gocli/gocli/internal/cli/dashboard"
 	perfcmd "github.com/gocli/gocli/internal/cli/perf"
+	sandboxcmd "github.com/gocli/gocli/internal/cli/sandbox"
 	"github.com/gocli/gocli/internal/cli/version"
 )
 
@@ -47,6 +49,8 @@ thresholds failed (see docs/cli.md).`,
 
 	cmd.AddCommand(version.NewCmdVersion(f, nil))
 	cmd.AddCommand(perfcmd.NewCmdPerf(f, nil))
+	cmd.AddCommand(sandboxcmd.NewCmdSandbox(f))
+	cmd.AddCommand(dashboardcmd.NewCmdDashboard(f, nil))
 	return cmd
 }
 

@@ -206,7 +206,7 @@ func hasOwn(o *goja.Object, name string) bool {
 }
 
 // SupportedModules lists the built-in modules.
-var SupportedModules = []string{"k6", "k6/http", "k6/metrics", "k6/execution"}
+var SupportedModules = []string{"k6", "k6/http", "k6/metrics", "k6/execution", "k6/encoding"}
 
 func (vu *VU) loadModule(base, spec string) (*goja.Object, error) {
 	key := spec
@@ -227,6 +227,8 @@ func (vu *VU) loadModule(base, spec string) (*goja.Object, error) {
 		ns = vu.builtin(spec, vu.metricsModule())
 	case spec == "k6/execution":
 		ns = vu.builtin(spec, vu.executionModule())
+	case spec == "k6/encoding":
+		ns = vu.builtin(spec, vu.encodingModule())
 	case local:
 		prg, err := vu.prg.module(key)
 		if err != nil {

@@ -85,6 +85,7 @@ type VU struct {
 	bytesRead     atomic.Int64
 	bytesWritten  atomic.Int64
 	respCallback  *expectedStatuses
+	trace         *reqTrace
 	samples       []metrics.Sample
 	tagCache      map[string]*metrics.TagSet
 	reqTagCache   map[string]*metrics.TagSet
@@ -107,6 +108,7 @@ func NewVU(p *Program, env *Env, id int) (*VU, error) {
 		reqTagCache:   make(map[string]*metrics.TagSet),
 		builtinMetric: make(map[string]*metrics.Metric),
 		setup:         goja.Undefined(),
+		trace:         newReqTrace(),
 	}
 	for _, m := range env.Registry.All() {
 		vu.builtinMetric[m.Name] = m

@@ -554,6 +554,7 @@ func (vu *VU) initHTTP() {
 // JSON, which become all lower-case (response.json()).
 type fieldNames struct{ goja.FieldNameMapper }
 
+// MethodName lowers initialisms whole and other names' first letter.
 func (m fieldNames) MethodName(t reflect.Type, meth reflect.Method) string {
 	if strings.ToUpper(meth.Name) == meth.Name {
 		return strings.ToLower(meth.Name)

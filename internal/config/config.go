@@ -30,9 +30,13 @@ type Config struct {
 	Output string `yaml:"output,omitempty"`
 	// NoColor disables colour like --no-color.
 	NoColor bool `yaml:"noColor,omitempty"`
+	// Lint configures `gocli lint`.
+	Lint Lint `yaml:"lint,omitempty"`
 
 	// Perf configures `gocli perf` (perf.go).
 	Perf Perf `yaml:"perf,omitempty"`
+	// Scaffold configures `gocli scaffold`.
+	Scaffold Scaffold `yaml:"scaffold,omitempty"`
 
 	// Files lists the files that were merged, lowest precedence first.
 	Files []string `yaml:"-"`

@@ -81,23 +81,10 @@ for p in "${all_pkgs[@]}"; do
 	if [[ $p =~ $RACE_PATTERN ]]; then race_pkgs+=("$p"); else plain_pkgs+=("$p"); fi
 done
 
-# --- perf: tools its tests need --------------------------------------------
-# perf/k8s validates the generated Job and ConfigMap with a server-side
-# dry-run against kube-testenv (../shared/tools); build it first so the build
-# is not charged to a test timeout. GOCLI_SKIP_KUBE=1 skips those tests.
-if [ "${GOCLI_SKIP_KUBE:-}" != "1" ]; then
-	KUBE_TESTENV=../shared/tools/kube-testenv
-	[ -f "$KUBE_TESTENV" ] || KUBE_TESTENV=shared/tools/kube-testenv
-	if [ -f "$KUBE_TESTENV" ]; then
-		apt_tool kubectl kubectl
-		apt_tool openssl openssl
-		step "kube-testenv build"
-		bash "$KUBE_TESTENV" build
-	else
-		echo "kube-testenv not found: skipping tests that need kube-apiserver"
-		export GOCLI_SKIP_KUBE=1
-	fi
-fi
+# --- perf ------------------------------------------------------------------
+# perf/k8s dry-runs its Job and ConfigMap against the kube-testenv built above
+# (it finds the script through KUBE_TESTENV); kube-testenv needs openssl.
+apt_tool openssl openssl
 
 step "go test -race (${#race_pkgs[@]} packages)"
 go test -race -timeout 25m "${race_pkgs[@]}"

@@ -61,7 +61,10 @@ type ScriptError = js.ScriptError
 // ConfigError is an invalid option, threshold or scenario.
 type ConfigError struct{ Err error }
 
+// Error returns the underlying error's message.
 func (e *ConfigError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
 func (e *ConfigError) Unwrap() error { return e.Err }
 
 // pool lends initialized VUs to the executors.
@@ -79,6 +82,7 @@ type vuHandle struct {
 	iters map[string]int64 // per scenario, for __ITER
 }
 
+// RunIteration runs one iteration with the VU's own __ITER for the scenario.
 func (h *vuHandle) RunIteration(ctx context.Context, scenario, exec string) error {
 	n := h.iters[scenario]
 	h.iters[scenario] = n + 1

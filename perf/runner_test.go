@@ -127,6 +127,15 @@ func TestRunChecksGroupsCustomMetrics(t *testing.T) {
 	if got := total(sum, "http_reqs", map[string]string{"group": "::order", "name": "create-order", "status": "201", "method": "POST"}).Sum; got != 10 {
 		t.Errorf("tagged order requests = %v, want 10", got)
 	}
+	// The phases come from httptrace and add up to the duration.
+	w, d := total(sum, "http_req_waiting", nil), total(sum, "http_req_duration", nil)
+	snd, rcv := total(sum, "http_req_sending", nil), total(sum, "http_req_receiving", nil)
+	if w.Max <= 0 || d.Sum < w.Sum || d.Sum-(w.Sum+snd.Sum+rcv.Sum) > 1e-6*d.Sum+1e-9 {
+		t.Errorf("phases: waiting %+v sending %+v receiving %+v duration %+v", w, snd, rcv, d)
+	}
+	if c := total(sum, "http_req_connecting", nil); c.Max <= 0 || c.Count != 20 {
+		t.Errorf("connecting never measured: %+v", c)
+	}
 	if got := total(sum, "order_time", nil); got.Count != 10 {
 		t.Errorf("order_time samples = %d", got.Count)
 	}

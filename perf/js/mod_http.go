@@ -215,7 +215,7 @@ func (vu *VU) parseRequest(method string, u, body, params goja.Value) *reqSpec {
 func (vu *VU) request(method string, u, body, params goja.Value) goja.Value {
 	r := vu.parseRequest(method, u, body, params)
 	sent, recv := vu.bytesWritten.Load(), vu.bytesRead.Load()
-	resp := vu.do(vu.ctx, r)
+	resp := vu.do(vu.ctx, r, vu.trace)
 	vu.record(r, resp)
 	vu.recordData(sent, recv)
 	if errors.Is(resp.err, context.Canceled) && vu.ctx.Err() != nil {
@@ -269,7 +269,7 @@ func (vu *VU) batch(reqs goja.Value) goja.Value {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			out[i] = vu.do(vu.ctx, r)
+			out[i] = vu.do(vu.ctx, r, nil)
 		}()
 	}
 	wg.Wait()
@@ -302,7 +302,7 @@ func (vu *VU) recordData(sent, recv int64) {
 
 // do performs the request. It does not touch the JavaScript runtime, so
 // batch can run it on several goroutines.
-func (vu *VU) do(ctx context.Context, r *reqSpec) *respData {
+func (vu *VU) do(ctx context.Context, r *reqSpec, tr *reqTrace) *respData {
 	res := &respData{url: r.url, start: time.Now()}
 	var bodyReader io.Reader
 	if r.hasBody {
@@ -318,42 +318,11 @@ func (vu *VU) do(ctx context.Context, r *reqSpec) *respData {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	// Trace callbacks of a dial may run on the transport's goroutines even
-	// after the request has finished (a dial that lost the race to an idle
-	// connection), so the trace is guarded.
-	var trMu sync.Mutex
-	var tr struct {
-		getConn, dnsStart, connStart, connDone, tlsStart, tlsDone, gotConn, wrote, firstByte time.Time
-		remote                                                                               string
+	if tr == nil {
+		tr = newReqTrace()
 	}
-	at := func(f func()) {
-		trMu.Lock()
-		f()
-		trMu.Unlock()
-	}
-	trace := &httptrace.ClientTrace{
-		GetConn:      func(string) { at(func() { tr.getConn = time.Now() }) },
-		DNSStart:     func(httptrace.DNSStartInfo) { at(func() { tr.dnsStart = time.Now() }) },
-		ConnectStart: func(string, string) { at(func() { tr.connStart = time.Now() }) },
-		ConnectDone: func(_, _ string, err error) {
-			if err == nil {
-				at(func() { tr.connDone = time.Now() })
-			}
-		},
-		TLSHandshakeStart: func() { at(func() { tr.tlsStart = time.Now() }) },
-		TLSHandshakeDone:  func(tls.ConnectionState, error) { at(func() { tr.tlsDone = time.Now() }) },
-		GotConn: func(ci httptrace.GotConnInfo) {
-			at(func() {
-				tr.gotConn = time.Now()
-				if ci.Conn != nil {
-					tr.remote = ci.Conn.RemoteAddr().String()
-				}
-			})
-		},
-		WroteRequest:         func(httptrace.WroteRequestInfo) { at(func() { tr.wrote = time.Now() }) },
-		GotFirstResponseByte: func() { at(func() { tr.firstByte = time.Now() }) },
-	}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), r.method, r.url, bodyReader)
+	tr.reset()
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, tr.ct), r.method, r.url, bodyReader)
 	if err != nil {
 		res.err, res.errCode = err, 1020
 		return res
@@ -409,8 +378,8 @@ func (vu *VU) do(ctx context.Context, r *reqSpec) *respData {
 		res.err = err
 		res.errCode = errorCode(err)
 	}
-	trMu.Lock()
-	defer trMu.Unlock()
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
 	res.remoteAddr = tr.remote
 	// Phases as k6 defines them; missing events (errors, reused
 	// connections) leave their phase at zero.
@@ -646,4 +615,64 @@ func selectPath(rt *goja.Runtime, v goja.Value, path string) goja.Value {
 		}
 	}
 	return v
+}
+
+// reqTrace records the httptrace events of one request. A VU reuses one
+// for its sequential requests (building the callbacks costs allocations on
+// every request otherwise); batch requests get their own. Callbacks of a
+// dial may run on the transport's goroutines even after the request has
+// finished (a dial that lost the race to an idle connection), so the
+// fields are guarded.
+type reqTrace struct {
+	mu                                                                                   sync.Mutex
+	getConn, dnsStart, connStart, connDone, tlsStart, tlsDone, gotConn, wrote, firstByte time.Time
+	remote                                                                               string
+	ct                                                                                   *httptrace.ClientTrace
+}
+
+func newReqTrace() *reqTrace {
+	t := &reqTrace{}
+	t.ct = &httptrace.ClientTrace{
+		GetConn:              func(string) { t.mark(&t.getConn) },
+		DNSStart:             func(httptrace.DNSStartInfo) { t.mark(&t.dnsStart) },
+		ConnectStart:         func(string, string) { t.mark(&t.connStart) },
+		ConnectDone:          t.onConnectDone,
+		TLSHandshakeStart:    func() { t.mark(&t.tlsStart) },
+		TLSHandshakeDone:     func(tls.ConnectionState, error) { t.mark(&t.tlsDone) },
+		GotConn:              t.onGotConn,
+		WroteRequest:         func(httptrace.WroteRequestInfo) { t.mark(&t.wrote) },
+		GotFirstResponseByte: func() { t.mark(&t.firstByte) },
+	}
+	return t
+}
+
+func (t *reqTrace) mark(at *time.Time) {
+	now := time.Now()
+	t.mu.Lock()
+	*at = now
+	t.mu.Unlock()
+}
+
+func (t *reqTrace) onConnectDone(_, _ string, err error) {
+	if err == nil {
+		t.mark(&t.connDone)
+	}
+}
+
+func (t *reqTrace) onGotConn(ci httptrace.GotConnInfo) {
+	now := time.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.gotConn = now
+	if ci.Conn != nil {
+		t.remote = ci.Conn.RemoteAddr().String()
+	}
+}
+
+func (t *reqTrace) reset() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var zero time.Time
+	t.getConn, t.dnsStart, t.connStart, t.connDone, t.tlsStart, t.tlsDone, t.gotConn, t.wrote, t.firstByte = zero, zero, zero, zero, zero, zero, zero, zero, zero
+	t.remote = ""
 }

@@ -20,6 +20,7 @@ type ScriptError struct {
 	Msg string
 }
 
+// Error returns "file:line:col: message".
 func (e *ScriptError) Error() string {
 	if e.Pos == "" {
 		return e.Msg

@@ -24,6 +24,11 @@ func TestTransform(t *testing.T) {
 		{"strings and comments untouched", "const s = 'import x from \"y\"'; // export default\n/* import */ const r = /export/g;", "const s = 'import x from \"y\"'; // export default\n/* import */ const r = /export/g;"},
 		{"template with substitution", "const u = `${base}/import/${id}`; export default function () {}", "const u = `${base}/import/${id}`; exports.default = function () {}"},
 		{"property named import", "obj.import(); const o = { export: 1 };", "obj.import(); const o = { export: 1 };"},
+		{"export default async", "export default async function () {}", "exports.default = async function () {}"},
+		{"export async function", "export async function setup() {}", "       async function setup() {}\n;exports.setup = setup;"},
+		{"re-export", "export { default as helper, x } from './lib.js';", `{ const __m = __require("./lib.js", ["default", "x"]); exports["helper"] = __m["default"]; exports["x"] = __m["x"]; }`},
+		{"regex after paren-less keyword", `export default function () { return /a\/b/.test(x) }`, `exports.default = function () { return /a\/b/.test(x) }`},
+		{"division is not a regex", "const r = a / b / c; export const z = r;", "const r = a / b / c;        const z = r;\n;exports.z = z;"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

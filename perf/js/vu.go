@@ -85,6 +85,7 @@ type VU struct {
 	bytesRead     atomic.Int64
 	bytesWritten  atomic.Int64
 	respCallback  *expectedStatuses
+	trace         *reqTrace
 	samples       []metrics.Sample
 	tagCache      map[string]*metrics.TagSet
 	reqTagCache   map[string]*metrics.TagSet
@@ -107,6 +108,7 @@ func NewVU(p *Program, env *Env, id int) (*VU, error) {
 		reqTagCache:   make(map[string]*metrics.TagSet),
 		builtinMetric: make(map[string]*metrics.Metric),
 		setup:         goja.Undefined(),
+		trace:         newReqTrace(),
 	}
 	for _, m := range env.Registry.All() {
 		vu.builtinMetric[m.Name] = m
@@ -206,7 +208,7 @@ func hasOwn(o *goja.Object, name string) bool {
 }
 
 // SupportedModules lists the built-in modules.
-var SupportedModules = []string{"k6", "k6/http", "k6/metrics", "k6/execution"}
+var SupportedModules = []string{"k6", "k6/http", "k6/metrics", "k6/execution", "k6/encoding"}
 
 func (vu *VU) loadModule(base, spec string) (*goja.Object, error) {
 	key := spec
@@ -227,6 +229,8 @@ func (vu *VU) loadModule(base, spec string) (*goja.Object, error) {
 		ns = vu.builtin(spec, vu.metricsModule())
 	case spec == "k6/execution":
 		ns = vu.builtin(spec, vu.executionModule())
+	case spec == "k6/encoding":
+		ns = vu.builtin(spec, vu.encodingModule())
 	case local:
 		prg, err := vu.prg.module(key)
 		if err != nil {
@@ -550,6 +554,7 @@ func (vu *VU) initHTTP() {
 // JSON, which become all lower-case (response.json()).
 type fieldNames struct{ goja.FieldNameMapper }
 
+// MethodName lowers initialisms whole and other names' first letter.
 func (m fieldNames) MethodName(t reflect.Type, meth reflect.Method) string {
 	if strings.ToUpper(meth.Name) == meth.Name {
 		return strings.ToLower(meth.Name)

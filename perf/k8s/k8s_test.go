@@ -21,6 +21,11 @@ func TestMain(m *testing.M) { os.Exit(runMain(m)) }
 // kubeTestenv finds shared/tools/kube-testenv beside or inside the
 // repository.
 func kubeTestenv() string {
+	if p := os.Getenv("KUBE_TESTENV"); p != "" {
+		if abs, err := filepath.Abs(p); err == nil {
+			return abs
+		}
+	}
 	dir, _ := os.Getwd()
 	for {
 		for _, p := range []string{filepath.Join(dir, "shared", "tools", "kube-testenv"), filepath.Join(dir, "..", "shared", "tools", "kube-testenv")} {

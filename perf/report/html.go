@@ -29,7 +29,7 @@ func WriteHTML(w io.Writer, m *Model, base *Model) error {
 		"P90":         formatMillis(s.P90),
 		"P95":         formatMillis(s.P95),
 		"P99":         formatMillis(s.P99),
-		"Checks":      formatPct(s.ChecksRate),
+		"Checks":      checksText(s),
 		"Segment":     m.Summary.Segment,
 		"Interrupted": m.Summary.InterruptReason,
 		"Errors":      m.Summary.Errors,

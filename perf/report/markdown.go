@@ -25,7 +25,7 @@ func WriteMarkdown(w io.Writer, m *Model, base *Model) error {
 	fmt.Fprintf(&b, "| Error rate | %s |\n", formatPct(s.ErrorRate))
 	fmt.Fprintf(&b, "| Latency p50 / p90 / p95 / p99 | %s / %s / %s / %s |\n", formatMillis(s.P50), formatMillis(s.P90), formatMillis(s.P95), formatMillis(s.P99))
 	fmt.Fprintf(&b, "| Latency avg / max | %s / %s |\n", formatMillis(s.Avg), formatMillis(s.Max))
-	fmt.Fprintf(&b, "| Checks passed | %s |\n", formatPct(s.ChecksRate))
+	fmt.Fprintf(&b, "| Checks passed | %s |\n", checksText(s))
 	fmt.Fprintf(&b, "| Iterations | %d (dropped %d, script errors %d) |\n", s.Iterations, s.Dropped, s.ScriptErrors)
 	if seg := m.Summary.Segment; seg != "" {
 		fmt.Fprintf(&b, "| Segment | %s |\n", seg)

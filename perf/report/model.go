@@ -63,6 +63,7 @@ type SLI struct {
 	Avg          float64 `json:"avg"`
 	Max          float64 `json:"max"`
 	ChecksRate   float64 `json:"checksRate"`
+	Checks       int64   `json:"checks"`
 	Iterations   int64   `json:"iterations"`
 	Dropped      int64   `json:"droppedIterations"`
 	ScriptErrors int64   `json:"scriptErrors"`
@@ -250,6 +251,7 @@ func (m *Model) sli() SLI {
 	s.Avg, s.Max = d.Avg(), d.Max
 	_, c, _ := st.Query(metrics.Checks, nil)
 	s.ChecksRate = c.RateValue()
+	s.Checks = c.Count
 	_, it, _ := st.Query(metrics.Iterations, nil)
 	s.Iterations = int64(it.Sum)
 	_, dr, _ := st.Query(metrics.DroppedIterations, nil)

@@ -51,8 +51,10 @@ func Compare(m, base *Model) []Delta {
 	lat("p90", a.P90, b.P90)
 	lat("p95", a.P95, b.P95)
 	lat("p99", a.P99, b.P99)
-	c = rel(a.ChecksRate, b.ChecksRate)
-	out = append(out, Delta{"checks", formatPct(b.ChecksRate), formatPct(a.ChecksRate), c, b.ChecksRate-a.ChecksRate > 0.001})
+	if a.Checks > 0 || b.Checks > 0 {
+		c = rel(a.ChecksRate, b.ChecksRate)
+		out = append(out, Delta{"checks", checksText(b), checksText(a), c, b.ChecksRate-a.ChecksRate > 0.001})
+	}
 	return out
 }
 
@@ -138,4 +140,12 @@ func statusLabel(s string) string {
 		return "0 (no response)"
 	}
 	return s
+}
+
+// checksText is the checks pass rate, or "no checks" when there were none.
+func checksText(s SLI) string {
+	if s.Checks == 0 {
+		return "no checks"
+	}
+	return formatPct(s.ChecksRate)
 }

@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -274,6 +276,13 @@ func runRun(ctx context.Context, o *RunOptions) error {
 		r.OnProgress = prog.update
 		r.ProgressInterval = prog.period()
 	}
+	// The first Ctrl-C stops the test gracefully; restoring the default
+	// signal handling lets a second one end the process at once.
+	stopNote := context.AfterFunc(ctx, func() {
+		fmt.Fprintln(ios.ErrOut, "stopping: running teardown and writing the summary (Ctrl-C again to quit at once)")
+		signal.Reset(os.Interrupt, syscall.SIGTERM)
+	})
+	defer stopNote()
 	sum, err := r.Run(ctx)
 	if prog != nil {
 		prog.done()
@@ -415,6 +424,11 @@ func writeTo(ios *iostreams.IOStreams, path string, write func(io.Writer) error)
 		return fmt.Errorf("perf: write %s: %w", path, err)
 	}
 	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("perf: write %s: %w", path, err)
+	}
+	// Reports are shared as CI artifacts: the usual file mode, not
+	// CreateTemp's 0600.
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
 		return fmt.Errorf("perf: write %s: %w", path, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {

@@ -1,0 +1,27 @@
+package perf_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/gocli/gocli/perf"
+	"github.com/gocli/gocli/sandbox/sandboxtest"
+)
+
+// TestScriptAgainstSandboxGateway runs a k6-style script against the JSON
+// gateway of a 3-node sandbox cluster: every write is read back.
+func TestScriptAgainstSandboxGateway(t *testing.T) {
+	c := sandboxtest.NewCluster(t, 3)
+	node := c.Spec().Nodes[0]
+	sum, err := perf.Runner{Script: "testdata/sandbox_kv.js", Env: map[string]string{"BASE_URL": "http://" + node.HTTPAddr}}.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sum.Passed() {
+		t.Fatalf("thresholds failed: %+v (errors %+v)", sum.FailedThresholds(), sum.Errors)
+	}
+	_, checks, _ := sum.Store.Query("checks", nil)
+	if checks.Count != 60 || checks.Trues != 60 {
+		t.Fatalf("checks %d/%d, want 60/60", checks.Trues, checks.Count)
+	}
+}

@@ -262,17 +262,97 @@ func TestLeadershipTransfer(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	cfg := consensus.DefaultConfig()
-	if err := cfg.Validate(); err == nil {
-		t.Fatal("zero ID and empty DataDir accepted")
+	valid := func() consensus.Config {
+		cfg := consensus.DefaultConfig()
+		cfg.ID, cfg.DataDir = 1, os.TempDir()
+		cfg.Peers = []consensus.Peer{{ID: 1, Addr: "127.0.0.1:1"}, {ID: 2, Addr: "127.0.0.1:2"}}
+		return cfg
 	}
-	cfg.ID, cfg.DataDir = 1, os.TempDir()
-	cfg.Peers = []consensus.Peer{{ID: 2, Addr: "x:1"}}
-	cfg.ElectionTicks = 1
-	err := cfg.Validate()
-	for _, want := range []string{"must include this node", "ElectionTicks (1) must be greater than HeartbeatTicks (1)"} {
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Fatalf("Validate() = %v, want it to mention %q", err, want)
+	if cfg := valid(); cfg.Validate() != nil {
+		t.Fatalf("valid config rejected: %v", cfg.Validate())
+	}
+	cases := []struct {
+		name   string
+		modify func(*consensus.Config)
+		want   string
+	}{
+		{"zero ID", func(c *consensus.Config) { c.ID = 0 }, "ID must be non-zero"},
+		{"no data dir", func(c *consensus.Config) { c.DataDir = "" }, "DataDir must be set"},
+		{"no address", func(c *consensus.Config) { c.ListenAddr = "" }, "ListenAddr must be set"},
+		{"peer without ID", func(c *consensus.Config) { c.Peers[1].ID = 0 }, "Peers[1].ID must be non-zero"},
+		{"duplicate peer", func(c *consensus.Config) { c.Peers[1].ID = 1 }, "Peers[1].ID 1 is listed twice"},
+		{"peer without address", func(c *consensus.Config) { c.Peers[1].Addr = "" }, "Peers[1].Addr must be set for peer 2"},
+		{"self missing", func(c *consensus.Config) { c.Peers = c.Peers[1:] }, "Peers must include this node (ID 1)"},
+		{"tick", func(c *consensus.Config) { c.TickInterval = 0 }, "TickInterval must be positive"},
+		{"heartbeat", func(c *consensus.Config) { c.HeartbeatTicks = 0 }, "HeartbeatTicks must be positive"},
+		{"election", func(c *consensus.Config) { c.ElectionTicks = 1 }, "ElectionTicks (1) must be greater than HeartbeatTicks (1)"},
+		{"batch count", func(c *consensus.Config) { c.MaxBatchCount = 0 }, "MaxBatchCount must be positive"},
+		{"batch bytes", func(c *consensus.Config) { c.MaxBatchBytes = 0 }, "MaxBatchBytes must be positive"},
+		{"queue", func(c *consensus.Config) { c.ProposalQueue = 0 }, "ProposalQueue must be positive"},
+		{"snapshots", func(c *consensus.Config) { c.SnapshotEntries = 0 }, "SnapshotEntries must be positive"},
+		{"segment", func(c *consensus.Config) { c.SegmentSize = 10 }, "SegmentSize must be at least 4096 bytes, got 10"},
+		{"msg size", func(c *consensus.Config) { c.MaxSizePerMsg = 0 }, "MaxSizePerMsg must be positive"},
+		{"inflight", func(c *consensus.Config) { c.MaxInflightMsgs = 0 }, "MaxInflightMsgs must be positive"},
+		{"peer queue", func(c *consensus.Config) { c.PeerQueueSize = 0 }, "PeerQueueSize must be positive"},
+		{"dial", func(c *consensus.Config) { c.DialTimeout = 0 }, "DialTimeout must be positive"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := valid()
+			c.modify(&cfg)
+			err := cfg.Validate()
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Validate() = %v, want it to say %q", err, c.want)
+			}
+			if n := strings.Count(err.Error(), "\n") + 1; n != 1 {
+				t.Fatalf("one bad field gave %d messages: %v", n, err)
+			}
+		})
+	}
+	// Joining nodes need not list themselves.
+	cfg := valid()
+	cfg.Join, cfg.Peers = true, cfg.Peers[1:]
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("join config: %v", err)
+	}
+}
+
+func TestInMemoryClusterPartition(t *testing.T) {
+	c := consensustest.NewCluster(t, 3, consensustest.Options{InMemory: true, Configure: smallSnapshots})
+	ctx := ctxT(t, 30*time.Second)
+	old, err := c.WaitLeader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, ctx, c, "a", "1")
+	c.Isolate(old)
+	var others []uint64
+	for _, id := range c.Running() {
+		if id != old {
+			others = append(others, id)
 		}
+	}
+	// The majority elects a new leader while the old one is cut off.
+	for {
+		if l := c.Server(others[0]).Node().Leader(); l != 0 && l != old && c.Server(l).Node().IsLeader() {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("majority elected no new leader")
+		case <-time.After(5 * time.Millisecond): // poll to the deadline
+		}
+	}
+	c.Heal()
+	for i := 0; i < 100; i++ {
+		put(t, ctx, c, "b", fmt.Sprint(i))
+	}
+	lid, _ := c.WaitLeader(ctx)
+	if err := c.WaitApplied(ctx, c.Server(lid).Node().AppliedIndex()); err != nil {
+		t.Fatal(err)
+	}
+	rr, err := c.Server(old).Range(ctx, kv.RangeRequest{Key: []byte("b"), Serializable: true})
+	if err != nil || len(rr.Kvs) != 1 || string(rr.Kvs[0].Value) != "99" {
+		t.Fatalf("old leader after healing: %+v %v", rr, err)
 	}
 }

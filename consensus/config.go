@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Peer names a cluster member and the address its transport listens on.
@@ -30,6 +31,9 @@ type Config struct {
 	// Listener, when set, is used instead of listening on ListenAddr. Tests
 	// create listeners first so every node knows every address up front.
 	Listener net.Listener
+	// NewTransport, when set, creates the node's transport instead of a
+	// TCP one on Listener/ListenAddr (for example InmemNetwork.Transport).
+	NewTransport func(h Handler) (Transport, error)
 	// Peers lists the initial members, this node included, for a new
 	// cluster; or, with Join, the members to contact. On restart it only
 	// seeds the transport: membership comes from the log.
@@ -82,6 +86,10 @@ type Config struct {
 	// Registerer, when set, receives the node's Prometheus collectors,
 	// labelled with node_id. Nothing is registered globally.
 	Registerer prometheus.Registerer
+	// TracerProvider, when set, traces each proposal with an OpenTelemetry
+	// span ("consensus.propose") from Propose to its return, with
+	// "committed" and "applied" events. Nil disables tracing.
+	TracerProvider trace.TracerProvider
 }
 
 // DefaultConfig returns a Config with the engine's defaults: 100ms ticks,
@@ -115,7 +123,7 @@ func (c *Config) Validate() error {
 	if c.DataDir == "" {
 		bad("DataDir must be set: it holds the WAL and snapshots")
 	}
-	if c.Listener == nil && c.ListenAddr == "" {
+	if c.NewTransport == nil && c.Listener == nil && c.ListenAddr == "" {
 		bad("ListenAddr must be set (for example 127.0.0.1:0) when Listener is nil")
 	}
 	seen := map[uint64]bool{}
@@ -133,7 +141,7 @@ func (c *Config) Validate() error {
 		seen[p.ID] = true
 		self = self || p.ID == c.ID
 	}
-	if !c.Join && len(c.Peers) > 0 && !self {
+	if c.ID != 0 && !c.Join && len(c.Peers) > 0 && !self {
 		bad("Peers must include this node (ID %d) when bootstrapping a cluster", c.ID)
 	}
 	if c.TickInterval <= 0 {

@@ -27,9 +27,12 @@
 //
 // # Errors
 //
-// Propose returns ErrProposalDropped when raft refused the command (it was
-// not committed: retry), and an error wrapping ErrUnknownOutcome when the
-// context ended after the command entered raft (it may still commit).
+// While no leader is known, proposals wait (parked, retried on every tick
+// and leader change) until their context ends. Propose then returns an
+// error wrapping ErrNotProposed (certainly not committed: retry) if raft
+// never accepted the command, or ErrUnknownOutcome if it did (it may still
+// commit). ErrProposalDropped means too many proposals were already
+// waiting.
 // A WAL failure stops the node; Done is closed and Err says why.
 //
 // See docs/consensus.md for the guarantees, failure model, durability and

@@ -17,6 +17,10 @@ import (
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gocli/gocli/consensus/wal"
@@ -39,7 +43,8 @@ type Node struct {
 	log     *slog.Logger
 	sm      StateMachine
 	metrics *metrics
-	trans   *TCPTransport
+	tracer  trace.Tracer
+	trans   Transport
 	wal     *wal.WAL
 	snapDir string
 
@@ -72,6 +77,8 @@ type Node struct {
 	lead         uint64
 	term         uint64
 	role         raft.StateType
+	parked       []*proposal // dropped by raft for want of a leader; retried
+	retryParked  bool
 	pendingReads []*readReq
 	readBatches  map[uint64]*readBatch
 	readWaits    []*readBatch
@@ -94,12 +101,13 @@ type Member struct {
 }
 
 type proposal struct {
-	id      uint64
-	data    []byte // full entry data
-	start   time.Time
-	done    chan proposalResult
-	commitT time.Time
-	cc      *raftpb.ConfChangeV2
+	id     uint64
+	data   []byte // full entry data
+	start  time.Time
+	done   chan proposalResult
+	cc     *raftpb.ConfChangeV2
+	span   trace.Span
+	inRaft bool // raft accepted it (guarded by Node.waitMu)
 }
 
 type proposalResult struct {
@@ -155,6 +163,11 @@ func StartNode(cfg Config, sm StateMachine) (*Node, error) {
 		confState:   &raftpb.ConfState{},
 	}
 	n.reqSeq.Store(rand.Uint64() >> 1)
+	tp := cfg.TracerProvider
+	if tp == nil {
+		tp = noop.NewTracerProvider()
+	}
+	n.tracer = tp.Tracer("github.com/gocli/gocli/consensus")
 	fresh, err := n.openStorage()
 	if err != nil {
 		return nil, err
@@ -191,17 +204,24 @@ func StartNode(cfg Config, sm StateMachine) (*Node, error) {
 			return nil, fmt.Errorf("bootstrap node %x: %w", cfg.ID, err)
 		}
 	}
-	ln := cfg.Listener
-	if ln == nil {
-		ln, err = net.Listen("tcp", cfg.ListenAddr)
-		if err != nil {
+	if cfg.NewTransport != nil {
+		if n.trans, err = cfg.NewTransport((*nodeHandler)(n)); err != nil {
 			n.wal.Close()
-			return nil, fmt.Errorf("listen for peers on %s: %w", cfg.ListenAddr, err)
+			return nil, fmt.Errorf("create transport for node %x: %w", cfg.ID, err)
 		}
+	} else {
+		ln := cfg.Listener
+		if ln == nil {
+			ln, err = net.Listen("tcp", cfg.ListenAddr)
+			if err != nil {
+				n.wal.Close()
+				return nil, fmt.Errorf("listen for peers on %s: %w", cfg.ListenAddr, err)
+			}
+		}
+		n.trans = NewTCPTransport(cfg.ID, ln, (*nodeHandler)(n), TransportOptions{
+			QueueSize: cfg.PeerQueueSize, DialTimeout: cfg.DialTimeout, Logger: logger,
+		})
 	}
-	n.trans = NewTCPTransport(cfg.ID, ln, (*nodeHandler)(n), TransportOptions{
-		QueueSize: cfg.PeerQueueSize, DialTimeout: cfg.DialTimeout, Logger: logger,
-	})
 	if cfg.Filter != nil {
 		n.trans.SetFilter(cfg.Filter)
 	}
@@ -322,7 +342,7 @@ func (n *Node) ID() uint64 { return n.id }
 func (n *Node) Addr() string { return n.trans.Addr() }
 
 // Transport returns the node's peer transport.
-func (n *Node) Transport() *TCPTransport { return n.trans }
+func (n *Node) Transport() Transport { return n.trans }
 
 // SetFilter installs a fault filter on the node's outbound messages.
 func (n *Node) SetFilter(f Filter) { n.trans.SetFilter(f) }
@@ -388,7 +408,18 @@ func (n *Node) Propose(ctx context.Context, cmd []byte) (any, error) {
 	return n.propose(ctx, &proposal{id: id, data: data})
 }
 
-func (n *Node) propose(ctx context.Context, p *proposal) (any, error) {
+func (n *Node) propose(ctx context.Context, p *proposal) (val any, err error) {
+	ctx, p.span = n.tracer.Start(ctx, "consensus.propose", trace.WithAttributes(
+		attribute.String("consensus.node", fmt.Sprintf("%x", n.id)),
+		attribute.Int("consensus.bytes", len(p.data)),
+		attribute.Bool("consensus.conf_change", p.cc != nil)))
+	defer func() {
+		if err != nil {
+			p.span.RecordError(err)
+			p.span.SetStatus(codes.Error, err.Error())
+		}
+		p.span.End()
+	}()
 	p.start = time.Now()
 	p.done = make(chan proposalResult, 1)
 	n.waitMu.Lock()
@@ -399,10 +430,10 @@ func (n *Node) propose(ctx context.Context, p *proposal) (any, error) {
 	case <-ctx.Done():
 		n.forget(p.id)
 		n.metrics.proposalsFailed.Inc()
-		return nil, fmt.Errorf("propose: queue full: %w", ctx.Err())
+		return nil, fmt.Errorf("%w: %w", ErrNotProposed, ctx.Err())
 	case <-n.doneC:
 		n.forget(p.id)
-		return nil, ErrStopped
+		return nil, fmt.Errorf("%w: %w", ErrNotProposed, ErrStopped)
 	}
 	select {
 	case r := <-p.done:
@@ -411,13 +442,30 @@ func (n *Node) propose(ctx context.Context, p *proposal) (any, error) {
 		}
 		return r.val, r.err
 	case <-ctx.Done():
-		n.forget(p.id)
-		n.metrics.proposalsFailed.Inc()
-		return nil, fmt.Errorf("%w: %w", ErrUnknownOutcome, ctx.Err())
+		return n.abandon(p, ctx.Err())
 	case <-n.doneC:
-		n.forget(p.id)
-		return nil, fmt.Errorf("%w: %w", ErrUnknownOutcome, ErrStopped)
+		return n.abandon(p, ErrStopped)
 	}
+}
+
+// abandon withdraws a waiting proposal whose caller gives up, and says
+// whether it can still commit: only if raft has accepted it.
+func (n *Node) abandon(p *proposal, cause error) (any, error) {
+	n.waitMu.Lock()
+	_, waiting := n.waiters[p.id]
+	delete(n.waiters, p.id)
+	inRaft := p.inRaft
+	n.waitMu.Unlock()
+	if !waiting {
+		// It finished just now: the result is on its way.
+		r := <-p.done
+		return r.val, r.err
+	}
+	n.metrics.proposalsFailed.Inc()
+	if !inRaft {
+		return nil, fmt.Errorf("%w: %w", ErrNotProposed, cause)
+	}
+	return nil, fmt.Errorf("%w: %w", ErrUnknownOutcome, cause)
 }
 
 func (n *Node) forget(id uint64) {
@@ -544,6 +592,7 @@ func (n *Node) loop() error {
 			n.rn.Tick()
 			n.ticks++
 			n.retryReads()
+			n.retryParked = true
 		case m := <-n.recvC:
 			n.step(m)
 			for i := 0; i < 512; i++ {
@@ -575,6 +624,10 @@ func (n *Node) loop() error {
 		case f := <-n.ctrlC:
 			f()
 		}
+		if n.retryParked && len(n.parked) > 0 && n.lead != 0 {
+			n.reproposeParked()
+		}
+		n.retryParked = false
 		if len(n.pendingReads) > 0 {
 			n.issueRead(n.pendingReads)
 			n.pendingReads = nil
@@ -607,18 +660,50 @@ func (n *Node) proposeBatch(first *proposal) {
 		break
 	}
 	for _, p := range batch {
-		var err error
-		if p.cc != nil {
-			err = n.rn.ProposeConfChange(p.cc)
-		} else {
-			err = n.rn.Propose(p.data)
+		n.proposeOne(p)
+	}
+}
+
+// proposeOne hands a proposal to raft. Raft drops proposals while no
+// leader is known or a leadership transfer is in progress; those are
+// parked and retried on the next tick or leader change, until their caller
+// gives up, so a Propose during an election waits instead of failing.
+func (n *Node) proposeOne(p *proposal) {
+	n.waitMu.Lock()
+	_, waiting := n.waiters[p.id]
+	p.inRaft = waiting
+	n.waitMu.Unlock()
+	if !waiting {
+		return // the caller has given up
+	}
+	var err error
+	if p.cc != nil {
+		err = n.rn.ProposeConfChange(p.cc)
+	} else {
+		err = n.rn.Propose(p.data)
+	}
+	if err == nil {
+		return
+	}
+	if errors.Is(err, raft.ErrProposalDropped) {
+		// Dropped proposals never entered the log.
+		n.waitMu.Lock()
+		p.inRaft = false
+		n.waitMu.Unlock()
+		if len(n.parked) < n.cfg.ProposalQueue {
+			n.parked = append(n.parked, p)
+			return
 		}
-		if err != nil {
-			if errors.Is(err, raft.ErrProposalDropped) {
-				err = ErrProposalDropped
-			}
-			n.finish(p.id, proposalResult{err: err})
-		}
+		err = ErrProposalDropped
+	}
+	n.finish(p.id, proposalResult{err: err})
+}
+
+func (n *Node) reproposeParked() {
+	parked := n.parked
+	n.parked = nil
+	for _, p := range parked {
+		n.proposeOne(p)
 	}
 }
 
@@ -731,6 +816,7 @@ func (n *Node) onSoftState(ss *raft.SoftState) {
 	if ss.Lead != n.lead {
 		n.lead = ss.Lead
 		n.leaderID.Store(ss.Lead)
+		n.retryParked = true // on the next loop turn, outside this Ready
 		n.metrics.leaderChanges.Inc()
 		n.log.Info("leader changed", "leader", fmt.Sprintf("%x", ss.Lead), "term", n.rn.BasicStatus().GetTerm())
 		n.events.publish(Event{Type: EventLeaderChanged, Node: n.id, Term: n.rn.BasicStatus().GetTerm(), Leader: ss.Lead, Time: time.Now()})
@@ -762,7 +848,7 @@ func (n *Node) apply(ents []*raftpb.Entry) error {
 			if len(data) >= entryHeader && data[0] == entryKindCommand {
 				id := binary.BigEndian.Uint64(data[1:9])
 				val := n.sm.Apply(idx, data[entryHeader:])
-				n.observe(id, now)
+				n.observe(id, idx, now)
 				n.finish(id, proposalResult{val: val})
 			}
 		case raftpb.EntryConfChange, raftpb.EntryConfChangeV2:
@@ -779,7 +865,7 @@ func (n *Node) apply(ents []*raftpb.Entry) error {
 	return nil
 }
 
-func (n *Node) observe(id uint64, committed time.Time) {
+func (n *Node) observe(id, index uint64, committed time.Time) {
 	n.waitMu.Lock()
 	p, ok := n.waiters[id]
 	n.waitMu.Unlock()
@@ -787,6 +873,9 @@ func (n *Node) observe(id uint64, committed time.Time) {
 		return
 	}
 	now := time.Now()
+	idx := trace.WithAttributes(attribute.Int64("consensus.index", int64(index)))
+	p.span.AddEvent("committed", trace.WithTimestamp(committed), idx)
+	p.span.AddEvent("applied", trace.WithTimestamp(now), idx)
 	n.metrics.proposeCommit.Observe(committed.Sub(p.start).Seconds())
 	n.metrics.commitApply.Observe(now.Sub(committed).Seconds())
 	n.metrics.proposeApply.Observe(now.Sub(p.start).Seconds())

@@ -449,7 +449,8 @@ func (p *peer) write(m *raftpb.Message) {
 	var lb [4]byte
 	binary.BigEndian.PutUint32(lb[:], uint32(len(data)))
 	p.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	if _, err := p.w.Write(lb[:]); err == nil {
+	_, err = p.w.Write(lb[:])
+	if err == nil {
 		_, err = p.w.Write(data)
 	}
 	if err != nil {

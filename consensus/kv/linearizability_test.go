@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -96,11 +97,12 @@ func envInt(name string, def int) int {
 
 // TestLinearizability runs seeded schedules of clients against a 3-node
 // cluster on loopback TCP while a nemesis partitions, delays, drops,
-// kills and restarts nodes, then checks each history with porcupine.
+// kills and restarts nodes and transfers leadership, then checks each
+// history with porcupine.
 // GOCLI_LIN_SCHEDULES sets the number of schedules (default 20),
 // GOCLI_LIN_SEED sets the first seed (then one schedule unless
 // GOCLI_LIN_SCHEDULES is set too), GOCLI_LIN_DURATION the workload length
-// (default 1500ms).
+// (default 1500ms), GOCLI_LIN_NODES the cluster size (default 3).
 func TestLinearizability(t *testing.T) {
 	n := envInt("GOCLI_LIN_SCHEDULES", 20)
 	first := uint64(1)
@@ -111,15 +113,16 @@ func TestLinearizability(t *testing.T) {
 	if d, err := time.ParseDuration(os.Getenv("GOCLI_LIN_DURATION")); err == nil {
 		dur = d
 	}
+	nodes := envInt("GOCLI_LIN_NODES", 3)
 	for seed := first; seed < first+uint64(n); seed++ {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-			runSchedule(t, seed, dur)
+			runSchedule(t, seed, nodes, dur)
 		})
 	}
 }
 
-func runSchedule(t *testing.T, seed uint64, dur time.Duration) {
-	c := consensustest.NewCluster(t, 3, consensustest.Options{
+func runSchedule(t *testing.T, seed uint64, nodes int, dur time.Duration) {
+	c := consensustest.NewCluster(t, nodes, consensustest.Options{
 		Seed: seed,
 		Configure: func(cfg *consensus.Config) {
 			// Small snapshots so compaction and snapshot catch-up happen
@@ -190,7 +193,7 @@ func runSchedule(t *testing.T, seed uint64, dur time.Duration) {
 			}
 		}()
 	}
-	nemesis(t, c, seed, dur)
+	nemesis(t, c, seed, nodes, dur)
 	close(stop)
 	wg.Wait()
 	mu.Lock()
@@ -218,7 +221,7 @@ func doOp(s *kv.Server, in linInput) (linOutput, bool) {
 	defer cancel()
 	key := []byte(in.Key)
 	unknown := func(err error) (linOutput, bool) {
-		if errors.Is(err, consensus.ErrProposalDropped) {
+		if errors.Is(err, consensus.ErrProposalDropped) || errors.Is(err, consensus.ErrNotProposed) {
 			return linOutput{}, false // never entered the log
 		}
 		return linOutput{Unknown: true}, true
@@ -254,15 +257,18 @@ func doOp(s *kv.Server, in linInput) (linOutput, bool) {
 
 // nemesis injects seeded faults for dur, then heals and restarts every
 // node so the clients' last operations can finish.
-func nemesis(t *testing.T, c *consensustest.Cluster, seed uint64, dur time.Duration) {
+func nemesis(t *testing.T, c *consensustest.Cluster, seed uint64, nodes int, dur time.Duration) {
 	rng := rand.New(rand.NewPCG(seed, 0xfa17))
-	all := []uint64{1, 2, 3}
+	var all []uint64
+	for id := 1; id <= nodes; id++ {
+		all = append(all, uint64(id))
+	}
 	var killed []uint64
 	deadline := time.Now().Add(dur)
 	for time.Now().Before(deadline) {
-		switch rng.IntN(7) {
+		switch rng.IntN(8) {
 		case 0: // isolate the leader or a random node
-			victim := all[rng.IntN(3)]
+			victim := all[rng.IntN(len(all))]
 			if l := c.Leader(); l != nil && rng.IntN(2) == 0 {
 				victim = l.Node().ID()
 			}
@@ -273,14 +279,21 @@ func nemesis(t *testing.T, c *consensustest.Cluster, seed uint64, dur time.Durat
 			c.Faults.SetDelay(0, 0, time.Duration(rng.IntN(10))*time.Millisecond, 15*time.Millisecond)
 		case 3:
 			c.Faults.SetDropRate(0.05 + rng.Float64()*0.15)
-		case 4: // kill one node (keep a majority up)
-			if len(killed) == 0 {
-				victim := all[rng.IntN(3)]
+		case 4: // kill a node, keeping a majority up
+			if len(killed) < (nodes-1)/2 {
+				victim := without(all, killed...)[rng.IntN(nodes-len(killed))]
 				if err := c.Kill(victim); err != nil {
 					t.Logf("kill %d: %v", victim, err)
 				} else {
 					killed = append(killed, victim)
 				}
+			}
+		case 6: // hand leadership to a random node
+			if l := c.Leader(); l != nil {
+				to := all[rng.IntN(len(all))]
+				tctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+				_ = l.Node().TransferLeadership(tctx, to) // may fail under faults
+				cancel()
 			}
 		default: // restart the killed
 			for _, id := range killed {
@@ -307,10 +320,10 @@ func nemesis(t *testing.T, c *consensustest.Cluster, seed uint64, dur time.Durat
 	}
 }
 
-func without(ids []uint64, x uint64) []uint64 {
+func without(ids []uint64, xs ...uint64) []uint64 {
 	var out []uint64
 	for _, id := range ids {
-		if id != x {
+		if !slices.Contains(xs, id) {
 			out = append(out, id)
 		}
 	}

@@ -80,7 +80,12 @@ func (s *Server) Txn(ctx context.Context, t TxnRequest) (*TxnResponse, error) {
 		if err := s.node.ReadIndex(ctx); err != nil {
 			return nil, err
 		}
-		return s.store.ReadTxn(&t)
+		r, err := s.store.ReadTxn(&t)
+		if err != nil {
+			return nil, err
+		}
+		r.Header = s.header(r.Header.Revision)
+		return r, nil
 	}
 	r, err := s.propose(ctx, command{Txn: &t})
 	if err != nil {

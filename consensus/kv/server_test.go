@@ -141,7 +141,7 @@ func TestLeaseExpiryDeletesKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := c.Server(lid)
-	lg, err := s.LeaseGrant(ctx, 1, 0)
+	lg, err := s.LeaseGrant(ctx, 2, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestLeaseExpiryDeletesKeys(t *testing.T) {
 		t.Fatalf("put with unknown lease: %v", err)
 	}
 	ttl, err := s.LeaseTimeToLive(ctx, lg.ID, true)
-	if err != nil || ttl.GrantedTTL != 1 || len(ttl.Keys) != 1 {
+	if err != nil || ttl.GrantedTTL != 2 || len(ttl.Keys) != 1 {
 		t.Fatalf("time to live = %+v, %v", ttl, err)
 	}
 	// Keep-alive through a follower keeps it past its TTL.
@@ -162,7 +162,7 @@ func TestLeaseExpiryDeletesKeys(t *testing.T) {
 			f = c.Server(id)
 		}
 	}
-	deadline := time.Now().Add(1500 * time.Millisecond)
+	deadline := time.Now().Add(3 * time.Second) // past the 2s TTL
 	for time.Now().Before(deadline) {
 		if _, err := f.LeaseKeepAlive(ctx, lg.ID); err != nil {
 			t.Fatalf("keep-alive: %v", err)

@@ -67,6 +67,8 @@ type Store struct {
 
 	watchMu  sync.Mutex
 	watchers map[*watcher]struct{}
+	closed   chan struct{} // closed by closeWatchers: watch goroutines exit
+	closeMu  sync.Once
 }
 
 // NewStore returns an empty store at revision 1 (etcd's first revision).
@@ -74,6 +76,7 @@ func NewStore() *Store {
 	return &Store{
 		rev: 1, hist: map[string][]revEntry{}, leases: map[int64]*lease{},
 		expiry: map[int64]time.Time{}, now: time.Now, watchers: map[*watcher]struct{}{},
+		closed: make(chan struct{}),
 	}
 }
 
@@ -174,19 +177,80 @@ func (s *Store) rangeLocked(r *RangeRequest) (*RangeResponse, error) {
 		return nil, ErrCompacted
 	}
 	resp := &RangeResponse{Header: Header{Revision: s.rev}}
+	// The fast path streams keys in order and stops copying at the limit;
+	// sorting or revision filters need every match first (as etcd does).
+	full := r.SortOrder != SortNone || r.SortTarget != SortByKey || r.hasFilters()
+	var kvs []*KeyValue
 	for _, k := range s.findKeys(r.Key, r.RangeEnd) {
 		kv := s.at(k, r.Revision)
 		if kv == nil {
 			continue
 		}
 		resp.Count++
-		if r.CountOnly || (r.Limit > 0 && int64(len(resp.Kvs)) >= r.Limit) {
+		if r.CountOnly || !r.keep(kv) || (!full && r.Limit > 0 && int64(len(kvs)) >= r.Limit) {
 			continue
 		}
+		kvs = append(kvs, kv)
+	}
+	if full {
+		sortKVs(kvs, r.SortTarget, r.SortOrder)
+	}
+	if r.Limit > 0 && int64(len(kvs)) > r.Limit {
+		kvs = kvs[:r.Limit]
+		resp.More = true
+	}
+	resp.More = resp.More || (!full && r.Limit > 0 && resp.Count > r.Limit && !r.CountOnly)
+	for _, kv := range kvs {
 		resp.Kvs = append(resp.Kvs, kv.clone(!r.KeysOnly))
 	}
-	resp.More = r.Limit > 0 && resp.Count > r.Limit
 	return resp, nil
+}
+
+func (r *RangeRequest) hasFilters() bool {
+	return r.MinModRevision != 0 || r.MaxModRevision != 0 || r.MinCreateRevision != 0 || r.MaxCreateRevision != 0
+}
+
+// keep applies the revision filters (zero means no bound).
+func (r *RangeRequest) keep(kv *KeyValue) bool {
+	switch {
+	case r.MinModRevision != 0 && kv.ModRevision < r.MinModRevision,
+		r.MaxModRevision != 0 && kv.ModRevision > r.MaxModRevision,
+		r.MinCreateRevision != 0 && kv.CreateRevision < r.MinCreateRevision,
+		r.MaxCreateRevision != 0 && kv.CreateRevision > r.MaxCreateRevision:
+		return false
+	}
+	return true
+}
+
+// sortKVs orders kvs (already in key order) as etcd does: a target other
+// than the key with no order means ascending.
+func sortKVs(kvs []*KeyValue, target SortTarget, order SortOrder) {
+	if order == SortNone {
+		if target == SortByKey {
+			return
+		}
+		order = SortAscend
+	}
+	less := func(a, b *KeyValue) int {
+		switch target {
+		case SortByVersion:
+			return cmpInt(a.Version, b.Version)
+		case SortByCreate:
+			return cmpInt(a.CreateRevision, b.CreateRevision)
+		case SortByMod:
+			return cmpInt(a.ModRevision, b.ModRevision)
+		case SortByValue:
+			return bytes.Compare(a.Value, b.Value)
+		}
+		return bytes.Compare(a.Key, b.Key)
+	}
+	sort.SliceStable(kvs, func(i, j int) bool {
+		c := less(kvs[i], kvs[j])
+		if order == SortDescend {
+			return c > 0
+		}
+		return c < 0
+	})
 }
 
 // Range reads from the local state (a serializable read).
@@ -298,6 +362,15 @@ func (s *Store) applyTxn(t *TxnRequest) (*result, []Event) {
 			if len(op.Put.Key) == 0 {
 				return &result{err: ErrEmptyKey}, nil
 			}
+			if (op.Put.IgnoreValue || op.Put.IgnoreLease) && s.at(string(op.Put.Key), 0) == nil {
+				return &result{err: ErrKeyNotFound}, nil
+			}
+			if op.Put.IgnoreLease && op.Put.Lease != 0 {
+				return &result{err: ErrLeaseProvided}, nil
+			}
+			if op.Put.IgnoreValue && len(op.Put.Value) != 0 {
+				return &result{err: ErrValueProvided}, nil
+			}
 			if op.Put.Lease != 0 {
 				if _, ok := s.leases[op.Put.Lease]; !ok {
 					return &result{err: ErrLeaseNotFound}, nil
@@ -371,17 +444,23 @@ func (s *Store) put(p *PutRequest, main, sub int64) Event {
 	k := string(p.Key)
 	prev := s.at(k, 0)
 	kv := &KeyValue{Key: p.Key, Value: p.Value, CreateRevision: main, ModRevision: main, Version: 1, Lease: p.Lease}
+	if prev != nil && p.IgnoreValue {
+		kv.Value = prev.Value
+	}
+	if prev != nil && p.IgnoreLease {
+		kv.Lease = prev.Lease
+	}
 	if prev != nil {
 		kv.CreateRevision = prev.CreateRevision
 		kv.Version = prev.Version + 1
-		if prev.Lease != 0 && prev.Lease != p.Lease {
+		if prev.Lease != 0 && prev.Lease != kv.Lease {
 			if l, ok := s.leases[prev.Lease]; ok {
 				delete(l.Keys, k)
 			}
 		}
 	}
-	if p.Lease != 0 {
-		s.leases[p.Lease].Keys[k] = struct{}{}
+	if l, ok := s.leases[kv.Lease]; ok && kv.Lease != 0 {
+		l.Keys[k] = struct{}{}
 	}
 	s.appendHist(k, revEntry{Main: main, Sub: sub, KV: kv})
 	ev := Event{Type: EventPut, Kv: kv}

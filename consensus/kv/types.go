@@ -14,6 +14,9 @@ var (
 	ErrInvalidTTL      = errors.New("kv: lease TTL must be positive")
 	ErrUnknownCommand  = errors.New("kv: unknown command")
 	ErrTooManyWatchers = errors.New("kv: too many watchers")
+	ErrKeyNotFound     = errors.New("kv: key not found")
+	ErrValueProvided   = errors.New("kv: value is provided")
+	ErrLeaseProvided   = errors.New("kv: lease is provided")
 )
 
 // KeyValue is a key and its value with etcd's mvcc metadata.
@@ -58,9 +61,42 @@ type RangeRequest struct {
 	// Serializable serves the read from local state without confirming
 	// leadership: fast, possibly stale.
 	Serializable bool `json:"serializable,omitempty"`
+	// SortOrder and SortTarget order the result (etcd's sort_order and
+	// sort_target); by default keys come in ascending key order.
+	SortOrder  SortOrder  `json:"sort_order,omitempty"`
+	SortTarget SortTarget `json:"sort_target,omitempty"`
+	// Revision filters, applied before the limit; zero means no bound.
+	MinModRevision    int64 `json:"min_mod_revision,omitempty"`
+	MaxModRevision    int64 `json:"max_mod_revision,omitempty"`
+	MinCreateRevision int64 `json:"min_create_revision,omitempty"`
+	MaxCreateRevision int64 `json:"max_create_revision,omitempty"`
 }
 
-// RangeResponse holds the keys found.
+// SortOrder is the order of a sorted Range.
+type SortOrder int
+
+// Sort orders.
+const (
+	SortNone SortOrder = iota
+	SortAscend
+	SortDescend
+)
+
+// SortTarget is the field a Range sorts by.
+type SortTarget int
+
+// Sort targets.
+const (
+	SortByKey SortTarget = iota
+	SortByVersion
+	SortByCreate
+	SortByMod
+	SortByValue
+)
+
+// RangeResponse holds the keys found. Count is the number of keys in the
+// range (before revision filters and limit); More says the limit cut the
+// result short.
 type RangeResponse struct {
 	Header Header      `json:"header"`
 	Kvs    []*KeyValue `json:"kvs,omitempty"`
@@ -74,6 +110,10 @@ type PutRequest struct {
 	Value  []byte `json:"value,omitempty"`
 	Lease  int64  `json:"lease,omitempty"`
 	PrevKv bool   `json:"prev_kv,omitempty"`
+	// IgnoreValue keeps the current value (the key must exist).
+	IgnoreValue bool `json:"ignore_value,omitempty"`
+	// IgnoreLease keeps the current lease (the key must exist).
+	IgnoreLease bool `json:"ignore_lease,omitempty"`
 }
 
 // PutResponse is the result of a put.
@@ -186,6 +226,9 @@ type WatchRequest struct {
 	// after the current revision.
 	StartRevision int64 `json:"start_revision,omitempty"`
 	PrevKv        bool  `json:"prev_kv,omitempty"`
+	// NoPut and NoDelete filter out those events (etcd's watch filters).
+	NoPut    bool `json:"no_put,omitempty"`
+	NoDelete bool `json:"no_delete,omitempty"`
 }
 
 // WatchResponse carries events in revision order. The last response on a

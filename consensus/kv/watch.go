@@ -16,6 +16,8 @@ const maxPending = 64 << 10
 type watcher struct {
 	key, end []byte
 	prevKV   bool
+	noPut    bool
+	noDelete bool
 	out      chan WatchResponse
 
 	mu      sync.Mutex
@@ -40,6 +42,9 @@ func (w *watcher) push(evs []Event, rev int64) {
 	w.mu.Lock()
 	if w.err == nil {
 		for _, ev := range evs {
+			if (ev.Type == EventPut && w.noPut) || (ev.Type == EventDelete && w.noDelete) {
+				continue
+			}
 			if w.matches(ev.Kv.Key) {
 				if !w.prevKV {
 					ev.PrevKv = nil
@@ -80,7 +85,7 @@ func (s *Store) Watch(ctx context.Context, req WatchRequest) (<-chan WatchRespon
 	if len(req.Key) == 0 {
 		return nil, ErrEmptyKey
 	}
-	w := &watcher{key: req.Key, end: req.RangeEnd, prevKV: req.PrevKv,
+	w := &watcher{key: req.Key, end: req.RangeEnd, prevKV: req.PrevKv, noPut: req.NoPut, noDelete: req.NoDelete,
 		out: make(chan WatchResponse, 16), notify: make(chan struct{}, 1)}
 	s.mu.RLock()
 	if req.StartRevision > 0 && req.StartRevision < s.compactRev {
@@ -146,12 +151,15 @@ func (s *Store) serveWatcher(ctx context.Context, w *watcher) {
 			case w.out <- WatchResponse{Header: Header{Revision: rev}, Events: evs}:
 			case <-ctx.Done():
 				return
+			case <-s.closed:
+				return
 			}
 		}
 		if err != nil {
 			select {
 			case w.out <- WatchResponse{Header: Header{Revision: rev}, Canceled: true, Err: err}:
 			case <-ctx.Done():
+			case <-s.closed:
 			}
 			return
 		}
@@ -161,6 +169,8 @@ func (s *Store) serveWatcher(ctx context.Context, w *watcher) {
 		select {
 		case <-w.notify:
 		case <-ctx.Done():
+			return
+		case <-s.closed:
 			return
 		}
 	}
@@ -183,5 +193,10 @@ func (s *Store) cancelWatchers(err error) {
 	}
 }
 
-// closeWatchers cancels every watcher; the server calls it on stop.
-func (s *Store) closeWatchers(err error) { s.cancelWatchers(err) }
+// closeWatchers ends every watch: the server calls it on stop. A watcher
+// whose consumer still reads gets a final Canceled response; one that does
+// not read is closed anyway.
+func (s *Store) closeWatchers(err error) {
+	s.cancelWatchers(err)
+	s.closeMu.Do(func() { close(s.closed) })
+}

@@ -36,10 +36,12 @@ type CorruptError struct {
 	Err    error
 }
 
+// Error describes the damage and what to do about it.
 func (e *CorruptError) Error() string {
 	return fmt.Sprintf("wal: corrupt record in %s at offset %d: %v (the log is damaged before its end; restore this node from a peer by removing its data directory and re-adding it)", e.File, e.Offset, e.Err)
 }
 
+// Unwrap returns the decoding error (ErrCRCMismatch, ErrBadLength, ...).
 func (e *CorruptError) Unwrap() error { return e.Err }
 
 // State is what Open read back from the log.
@@ -220,14 +222,17 @@ func applyRecord(rec Record, st *State) error {
 		}
 		idx := e.GetIndex()
 		if n := len(st.Entries); n > 0 {
-			first := st.Entries[0].GetIndex()
-			if idx <= st.Entries[n-1].GetIndex() {
+			first, last := st.Entries[0].GetIndex(), st.Entries[n-1].GetIndex()
+			switch {
+			case idx > last+1:
+				// A gap: the node installed a snapshot from its leader and
+				// the log resumes after it; older entries are superseded.
+				st.Entries = st.Entries[:0]
+			case idx <= last && idx < first:
+				st.Entries = st.Entries[:0]
+			case idx <= last:
 				// Raft overwrote an uncommitted tail: drop the old suffix.
-				if idx < first {
-					st.Entries = st.Entries[:0]
-				} else {
-					st.Entries = st.Entries[:idx-first]
-				}
+				st.Entries = st.Entries[:idx-first]
 			}
 		}
 		st.Entries = append(st.Entries, e)

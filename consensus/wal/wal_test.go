@@ -80,6 +80,33 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// After a follower installs a leader's snapshot its log resumes past a
+// gap; replay must keep the entries after the gap contiguous.
+func TestReplayAcrossInstalledSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	w, _ := openT(t, dir, Options{})
+	for i := uint64(1); i <= 5; i++ {
+		if err := w.Save(nil, []*raftpb.Entry{entry(1, i, "old")}, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.SaveSnapshot(SnapshotMarker{Term: 2, Index: 10}); err != nil {
+		t.Fatal(err)
+	}
+	steps := [][]*raftpb.Entry{{entry(2, 11, "a"), entry(2, 12, "b"), entry(2, 13, "c")}, {entry(3, 12, "B")}}
+	for _, ents := range steps {
+		if err := w.Save(hardState(3, 1, 11), ents, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	_, st := openT(t, dir, Options{})
+	checkEntries(t, st.Entries, 11, 12)
+	if string(st.Entries[1].Data) != "B" {
+		t.Fatalf("entry 12 = %q, want the overwrite", st.Entries[1].Data)
+	}
+}
+
 func TestSegmentRolloverAndRelease(t *testing.T) {
 	dir := t.TempDir()
 	w, _ := openT(t, dir, Options{SegmentSize: 1024})

@@ -11,10 +11,15 @@ import (
 	"syscall"
 
 	"github.com/gocli/gocli/internal/cli/command"
+	"github.com/gocli/gocli/internal/cli/lint"
 )
 
 // Main runs gocli with the process's arguments and returns its exit code.
 func Main() int {
+	// `go vet -vettool=$(command -v gocli)` runs gocli as a vet tool.
+	if lint.IsVetInvocation(os.Args[1:]) {
+		lint.RunVetTool()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return Run(ctx, command.New(), os.Args[1:])

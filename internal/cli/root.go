@@ -8,6 +8,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gocli/gocli/internal/cli/command"
+	dashboardcmd "github.com/gocli/gocli/internal/cli/dashboard"
+	"github.com/gocli/gocli/internal/cli/lint"
+	perfcmd "github.com/gocli/gocli/internal/cli/perf"
+	sandboxcmd "github.com/gocli/gocli/internal/cli/sandbox"
 	"github.com/gocli/gocli/internal/cli/scaffold"
 	"github.com/gocli/gocli/internal/cli/version"
 )
@@ -47,6 +51,10 @@ thresholds failed (see docs/cli.md).`,
 
 	cmd.AddCommand(version.NewCmdVersion(f, nil))
 	cmd.AddCommand(scaffold.NewCmdScaffold(f, nil))
+	cmd.AddCommand(sandboxcmd.NewCmdSandbox(f))
+	cmd.AddCommand(dashboardcmd.NewCmdDashboard(f, nil))
+	cmd.AddCommand(lint.NewCmdLint(f, nil))
+	cmd.AddCommand(perfcmd.NewCmdPerf(f, nil))
 	return cmd
 }
 

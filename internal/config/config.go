@@ -32,6 +32,11 @@ type Config struct {
 	NoColor bool `yaml:"noColor,omitempty"`
 	// Scaffold configures `gocli scaffold`.
 	Scaffold Scaffold `yaml:"scaffold,omitempty"`
+	// Lint configures `gocli lint`.
+	Lint Lint `yaml:"lint,omitempty"`
+
+	// Perf configures `gocli perf` (perf.go).
+	Perf Perf `yaml:"perf,omitempty"`
 
 	// Files lists the files that were merged, lowest precedence first.
 	Files []string `yaml:"-"`
@@ -43,6 +48,9 @@ func (c *Config) Validate() error {
 	case "", "text", "json":
 	default:
 		return fmt.Errorf("output: %q is not a format: use text or json", c.Output)
+	}
+	if err := c.Perf.Validate(); err != nil {
+		return err
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gocli/gocli/internal/cli/iostreams"
 	"github.com/gocli/gocli/internal/config"
+	"github.com/gocli/gocli/sandbox"
 )
 
 // Globals are the root command's persistent flags, filled in by Cobra before
@@ -39,6 +40,9 @@ type Factory struct {
 	Logger func() *slog.Logger
 	// Getwd is the working directory (tests pin it).
 	Getwd func() (string, error)
+	// Sandbox returns the manager of local sandbox clusters (state under
+	// $XDG_STATE_HOME/gocli/sandbox; tests point it at a temp dir).
+	Sandbox func() (*sandbox.Manager, error)
 }
 
 // New returns the production Factory over the process's streams.
@@ -48,6 +52,7 @@ func New() *Factory {
 		Now:     time.Now,
 		Globals: &Globals{Output: "text"},
 		Getwd:   os.Getwd,
+		Sandbox: func() (*sandbox.Manager, error) { return sandbox.NewManager(""), nil },
 	}
 	f.Config = sync.OnceValues(func() (*config.Config, error) {
 		paths := config.Paths{User: config.DefaultUserPath()}

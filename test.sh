@@ -43,20 +43,21 @@ go vet ./...
 # --- scaffold ----------------------------------------------------------------
 # Generated projects must build offline: warm the module cache with a
 # generated project's dependencies (the one network step), then the scaffold
-# tests build, vet and test generated projects with GOPROXY=off. The chart's
-# server-side dry run needs kube-apiserver with the Istio CRDs from
-# shared/tools/kube-testenv (beside the repository); build it once per
-# machine here so its build is not charged to a test timeout. Helm is a
-# test-only dependency and must never link into the gocli binary.
+# tests build, vet and test generated projects with GOPROXY=off, and
+# gocli lint must be clean on one. The chart's server-side dry run needs
+# kube-apiserver with the Istio CRDs from shared/tools/kube-testenv (beside
+# the repository); build it once per machine here so its build is not
+# charged to a test timeout. Helm is a test-only dependency and must never
+# link into the gocli binary.
 step "scaffold: helm stays out of the gocli binary"
 if go list -deps ./cmd/gocli | grep -q '^helm.sh/'; then
 	echo "helm.sh/helm is linked into ./cmd/gocli: keep it in _test.go files"; exit 1
 fi
-apt_tool kubectl kubectl
-step "scaffold: warm the module cache for generated projects"
+step "scaffold: warm the module cache for generated projects, gocli lint on one"
 scaffold_tmp=$(mktemp -d)
-go run ./cmd/gocli scaffold --service user --template istio --dir "$scaffold_tmp/user" >/dev/null
-(cd "$scaffold_tmp/user" && GOFLAGS=-mod=mod go mod download)
+go build -o "$scaffold_tmp/gocli" ./cmd/gocli
+"$scaffold_tmp/gocli" scaffold --service user --template istio --dir "$scaffold_tmp/user" >/dev/null
+(cd "$scaffold_tmp/user" && GOFLAGS=-mod=mod go mod download && "$scaffold_tmp/gocli" lint ./...)
 rm -rf "$scaffold_tmp"
 # --- kube-apiserver for manifest validation ---------------------------------
 # scaffold's chart and perf's Job are checked by server-side dry-run against a
@@ -76,7 +77,7 @@ if [ "${GOCLI_SKIP_KUBE:-}" != "1" ]; then
 		echo "kube-testenv not found: expected ../shared/tools/kube-testenv beside the repository"
 		echo "(set GOCLI_SKIP_KUBE=1 to skip the tests that need kube-apiserver)"; exit 1
 	fi
-	export KUBE_TESTENV="$KUBE_TESTENV_SCRIPT"
+	export KUBE_TESTENV="$KUBE_TESTENV_SCRIPT" GOCLI_KUBE_TESTENV="$KUBE_TESTENV_SCRIPT"
 	apt_tool openssl openssl
 	step "kube-testenv build (once per machine)"
 	bash "$KUBE_TESTENV" build

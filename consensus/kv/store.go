@@ -1,0 +1,685 @@
+package kv
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+)
+
+// command is the replicated form of every KV write. Exactly one field is
+// set.
+type command struct {
+	Txn        *TxnRequest `json:"txn,omitempty"`
+	Compact    int64       `json:"compact,omitempty"`
+	LeaseGrant *leaseGrant `json:"lease_grant,omitempty"`
+	Revoke     int64       `json:"revoke,omitempty"`
+	KeepAlive  int64       `json:"keep_alive,omitempty"`
+}
+
+type leaseGrant struct {
+	ID  int64 `json:"id"`
+	TTL int64 `json:"ttl"`
+}
+
+// result is what Apply returns for a command.
+type result struct {
+	txn   *TxnResponse
+	lease *LeaseGrantResponse
+	rev   int64
+	err   error
+}
+
+type revEntry struct {
+	Main int64     `json:"m"`
+	Sub  int64     `json:"s"`
+	KV   *KeyValue `json:"kv,omitempty"` // nil: tombstone
+}
+
+type lease struct {
+	ID   int64               `json:"id"`
+	TTL  int64               `json:"ttl"`
+	Keys map[string]struct{} `json:"-"`
+}
+
+// Store is an in-memory multi-version key-value store with etcd's
+// semantics: every write transaction creates a new revision, each key
+// keeps its history back to the last compaction, leases own keys.
+//
+// Contract: Apply, Snapshot and Restore are called by the consensus engine
+// from one goroutine (consensus.StateMachine); reads (Range, Watch,
+// TimeToLive) may be called from any goroutine and see a consistent state
+// between applies.
+type Store struct {
+	mu         sync.RWMutex
+	rev        int64
+	compactRev int64
+	keys       []string // sorted keys with any history
+	hist       map[string][]revEntry
+	leases     map[int64]*lease
+	// expiry is local, not replicated: when each lease expires by this
+	// node's clock. It matters only on the leader, which revokes expired
+	// leases through the log.
+	expiry map[int64]time.Time
+	now    func() time.Time
+
+	watchMu  sync.Mutex
+	watchers map[*watcher]struct{}
+	closed   chan struct{} // closed by closeWatchers: watch goroutines exit
+	closeMu  sync.Once
+}
+
+// NewStore returns an empty store at revision 1 (etcd's first revision).
+func NewStore() *Store {
+	return &Store{
+		rev: 1, hist: map[string][]revEntry{}, leases: map[int64]*lease{},
+		expiry: map[int64]time.Time{}, now: time.Now, watchers: map[*watcher]struct{}{},
+		closed: make(chan struct{}),
+	}
+}
+
+// Revision returns the current revision.
+func (s *Store) Revision() int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.rev
+}
+
+// CompactRevision returns the revision of the last compaction.
+func (s *Store) CompactRevision() int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.compactRev
+}
+
+// Apply implements consensus.StateMachine.
+func (s *Store) Apply(index uint64, data []byte) any {
+	var c command
+	if err := json.Unmarshal(data, &c); err != nil {
+		return &result{err: fmt.Errorf("decode kv command: %w", err)}
+	}
+	s.mu.Lock()
+	var r *result
+	var evs []Event
+	switch {
+	case c.Txn != nil:
+		r, evs = s.applyTxn(c.Txn)
+	case c.Compact != 0:
+		r = &result{err: s.compact(c.Compact)}
+	case c.LeaseGrant != nil:
+		r = s.grant(index, c.LeaseGrant)
+	case c.Revoke != 0:
+		r, evs = s.revoke(c.Revoke)
+	case c.KeepAlive != 0:
+		r = &result{}
+		if l, ok := s.leases[c.KeepAlive]; ok {
+			s.expiry[l.ID] = s.now().Add(time.Duration(l.TTL) * time.Second)
+		} else {
+			r.err = ErrLeaseNotFound
+		}
+	default:
+		r = &result{err: ErrUnknownCommand}
+	}
+	r.rev = s.rev
+	if len(evs) > 0 {
+		// Under the store lock, so a Watch registering concurrently sees
+		// each event exactly once: in its history scan or here.
+		s.notify(evs)
+	}
+	s.mu.Unlock()
+	return r
+}
+
+func (s *Store) findKeys(key, end []byte) []string {
+	start := sort.SearchStrings(s.keys, string(key))
+	if len(end) == 0 {
+		if start < len(s.keys) && s.keys[start] == string(key) {
+			return s.keys[start : start+1]
+		}
+		return nil
+	}
+	if len(end) == 1 && end[0] == 0 {
+		return s.keys[start:]
+	}
+	stop := sort.SearchStrings(s.keys, string(end))
+	if stop < start {
+		return nil
+	}
+	return s.keys[start:stop]
+}
+
+// at returns the key's value visible at revision rev (0: latest), or nil.
+func (s *Store) at(key string, rev int64) *KeyValue {
+	h := s.hist[key]
+	if rev == 0 {
+		if len(h) == 0 {
+			return nil
+		}
+		return h[len(h)-1].KV
+	}
+	i := sort.Search(len(h), func(i int) bool { return h[i].Main > rev })
+	if i == 0 {
+		return nil
+	}
+	return h[i-1].KV
+}
+
+func (s *Store) rangeLocked(r *RangeRequest) (*RangeResponse, error) {
+	if len(r.Key) == 0 {
+		return nil, ErrEmptyKey
+	}
+	if r.Revision > s.rev {
+		return nil, ErrFutureRev
+	}
+	if r.Revision > 0 && r.Revision < s.compactRev {
+		return nil, ErrCompacted
+	}
+	resp := &RangeResponse{Header: Header{Revision: s.rev}}
+	// The fast path streams keys in order and stops copying at the limit;
+	// sorting or revision filters need every match first (as etcd does).
+	full := r.SortOrder != SortNone || r.SortTarget != SortByKey || r.hasFilters()
+	var kvs []*KeyValue
+	for _, k := range s.findKeys(r.Key, r.RangeEnd) {
+		kv := s.at(k, r.Revision)
+		if kv == nil {
+			continue
+		}
+		resp.Count++
+		if r.CountOnly || !r.keep(kv) || (!full && r.Limit > 0 && int64(len(kvs)) >= r.Limit) {
+			continue
+		}
+		kvs = append(kvs, kv)
+	}
+	if full {
+		sortKVs(kvs, r.SortTarget, r.SortOrder)
+	}
+	if r.Limit > 0 && int64(len(kvs)) > r.Limit {
+		kvs = kvs[:r.Limit]
+		resp.More = true
+	}
+	resp.More = resp.More || (!full && r.Limit > 0 && resp.Count > r.Limit && !r.CountOnly)
+	for _, kv := range kvs {
+		resp.Kvs = append(resp.Kvs, kv.clone(!r.KeysOnly))
+	}
+	return resp, nil
+}
+
+func (r *RangeRequest) hasFilters() bool {
+	return r.MinModRevision != 0 || r.MaxModRevision != 0 || r.MinCreateRevision != 0 || r.MaxCreateRevision != 0
+}
+
+// keep applies the revision filters (zero means no bound).
+func (r *RangeRequest) keep(kv *KeyValue) bool {
+	switch {
+	case r.MinModRevision != 0 && kv.ModRevision < r.MinModRevision,
+		r.MaxModRevision != 0 && kv.ModRevision > r.MaxModRevision,
+		r.MinCreateRevision != 0 && kv.CreateRevision < r.MinCreateRevision,
+		r.MaxCreateRevision != 0 && kv.CreateRevision > r.MaxCreateRevision:
+		return false
+	}
+	return true
+}
+
+// sortKVs orders kvs (already in key order) as etcd does: a target other
+// than the key with no order means ascending.
+func sortKVs(kvs []*KeyValue, target SortTarget, order SortOrder) {
+	if order == SortNone {
+		if target == SortByKey {
+			return
+		}
+		order = SortAscend
+	}
+	less := func(a, b *KeyValue) int {
+		switch target {
+		case SortByVersion:
+			return cmpInt(a.Version, b.Version)
+		case SortByCreate:
+			return cmpInt(a.CreateRevision, b.CreateRevision)
+		case SortByMod:
+			return cmpInt(a.ModRevision, b.ModRevision)
+		case SortByValue:
+			return bytes.Compare(a.Value, b.Value)
+		}
+		return bytes.Compare(a.Key, b.Key)
+	}
+	sort.SliceStable(kvs, func(i, j int) bool {
+		c := less(kvs[i], kvs[j])
+		if order == SortDescend {
+			return c > 0
+		}
+		return c < 0
+	})
+}
+
+// Range reads from the local state (a serializable read).
+func (s *Store) Range(r *RangeRequest) (*RangeResponse, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.rangeLocked(r)
+}
+
+func (s *Store) compare(c *Compare) bool {
+	kv := s.at(string(c.Key), 0)
+	if kv == nil {
+		if c.Target == CompareValue {
+			return false
+		}
+		kv = &KeyValue{}
+	}
+	var cmp int
+	switch c.Target {
+	case CompareValue:
+		cmp = bytes.Compare(kv.Value, c.Value)
+	case CompareVersion:
+		cmp = cmpInt(kv.Version, c.Version)
+	case CompareCreate:
+		cmp = cmpInt(kv.CreateRevision, c.CreateRevision)
+	case CompareMod:
+		cmp = cmpInt(kv.ModRevision, c.ModRevision)
+	case CompareLease:
+		cmp = cmpInt(kv.Lease, c.Lease)
+	default:
+		return false
+	}
+	switch c.Result {
+	case CompareEqual:
+		return cmp == 0
+	case CompareNotEqual:
+		return cmp != 0
+	case CompareLess:
+		return cmp < 0
+	case CompareGreater:
+		return cmp > 0
+	}
+	return false
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// IsReadOnly reports whether a transaction has no writes in either branch.
+func (t *TxnRequest) IsReadOnly() bool {
+	for _, ops := range [][]Op{t.Success, t.Failure} {
+		for _, op := range ops {
+			if op.Put != nil || op.Delete != nil {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// ReadTxn evaluates a read-only transaction against local state.
+func (s *Store) ReadTxn(t *TxnRequest) (*TxnResponse, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ok := true
+	for i := range t.Compare {
+		ok = ok && s.compare(&t.Compare[i])
+	}
+	ops := t.Failure
+	if ok {
+		ops = t.Success
+	}
+	resp := &TxnResponse{Succeeded: ok, Header: Header{Revision: s.rev}}
+	for _, op := range ops {
+		if op.Range == nil {
+			continue
+		}
+		rr, err := s.rangeLocked(op.Range)
+		if err != nil {
+			return nil, err
+		}
+		resp.Responses = append(resp.Responses, OpResponse{Range: rr})
+	}
+	return resp, nil
+}
+
+// applyTxn runs a transaction at revision s.rev+1; the revision is kept
+// only if something was written.
+func (s *Store) applyTxn(t *TxnRequest) (*result, []Event) {
+	ok := true
+	for i := range t.Compare {
+		ok = ok && s.compare(&t.Compare[i])
+	}
+	ops := t.Failure
+	if ok {
+		ops = t.Success
+	}
+	// Validate first so a failing op leaves nothing half-applied.
+	for _, op := range ops {
+		switch {
+		case op.Put != nil:
+			if len(op.Put.Key) == 0 {
+				return &result{err: ErrEmptyKey}, nil
+			}
+			if (op.Put.IgnoreValue || op.Put.IgnoreLease) && s.at(string(op.Put.Key), 0) == nil {
+				return &result{err: ErrKeyNotFound}, nil
+			}
+			if op.Put.IgnoreLease && op.Put.Lease != 0 {
+				return &result{err: ErrLeaseProvided}, nil
+			}
+			if op.Put.IgnoreValue && len(op.Put.Value) != 0 {
+				return &result{err: ErrValueProvided}, nil
+			}
+			if op.Put.Lease != 0 {
+				if _, ok := s.leases[op.Put.Lease]; !ok {
+					return &result{err: ErrLeaseNotFound}, nil
+				}
+			}
+		case op.Delete != nil:
+			if len(op.Delete.Key) == 0 {
+				return &result{err: ErrEmptyKey}, nil
+			}
+		case op.Range != nil:
+			if op.Range.Revision > s.rev || (op.Range.Revision > 0 && op.Range.Revision < s.compactRev) {
+				return &result{err: ErrCompacted}, nil
+			}
+		}
+	}
+	main := s.rev + 1
+	var sub int64
+	var evs []Event
+	resp := &TxnResponse{Succeeded: ok}
+	for _, op := range ops {
+		switch {
+		case op.Range != nil:
+			rr, _ := s.rangeLocked(op.Range)
+			resp.Responses = append(resp.Responses, OpResponse{Range: rr})
+		case op.Put != nil:
+			prev := s.at(string(op.Put.Key), 0)
+			ev := s.put(op.Put, main, sub)
+			sub++
+			evs = append(evs, ev)
+			pr := &PutResponse{}
+			if op.Put.PrevKv && prev != nil {
+				pr.PrevKv = prev.clone(true)
+			}
+			resp.Responses = append(resp.Responses, OpResponse{Put: pr})
+		case op.Delete != nil:
+			dr := &DeleteRangeResponse{}
+			for _, k := range append([]string(nil), s.findKeys(op.Delete.Key, op.Delete.RangeEnd)...) {
+				prev := s.at(k, 0)
+				if prev == nil {
+					continue
+				}
+				evs = append(evs, s.del(k, prev, main, sub))
+				sub++
+				dr.Deleted++
+				if op.Delete.PrevKv {
+					dr.PrevKvs = append(dr.PrevKvs, prev.clone(true))
+				}
+			}
+			resp.Responses = append(resp.Responses, OpResponse{Delete: dr})
+		}
+	}
+	if sub > 0 {
+		s.rev = main
+	}
+	resp.Header.Revision = s.rev
+	for i := range resp.Responses {
+		r := &resp.Responses[i]
+		switch {
+		case r.Put != nil:
+			r.Put.Header.Revision = s.rev
+		case r.Delete != nil:
+			r.Delete.Header.Revision = s.rev
+		case r.Range != nil:
+			r.Range.Header.Revision = s.rev
+		}
+	}
+	return &result{txn: resp}, evs
+}
+
+func (s *Store) put(p *PutRequest, main, sub int64) Event {
+	k := string(p.Key)
+	prev := s.at(k, 0)
+	kv := &KeyValue{Key: p.Key, Value: p.Value, CreateRevision: main, ModRevision: main, Version: 1, Lease: p.Lease}
+	if prev != nil && p.IgnoreValue {
+		kv.Value = prev.Value
+	}
+	if prev != nil && p.IgnoreLease {
+		kv.Lease = prev.Lease
+	}
+	if prev != nil {
+		kv.CreateRevision = prev.CreateRevision
+		kv.Version = prev.Version + 1
+		if prev.Lease != 0 && prev.Lease != kv.Lease {
+			if l, ok := s.leases[prev.Lease]; ok {
+				delete(l.Keys, k)
+			}
+		}
+	}
+	if l, ok := s.leases[kv.Lease]; ok && kv.Lease != 0 {
+		l.Keys[k] = struct{}{}
+	}
+	s.appendHist(k, revEntry{Main: main, Sub: sub, KV: kv})
+	ev := Event{Type: EventPut, Kv: kv}
+	if prev != nil {
+		ev.PrevKv = prev
+	}
+	return ev
+}
+
+func (s *Store) del(k string, prev *KeyValue, main, sub int64) Event {
+	if prev.Lease != 0 {
+		if l, ok := s.leases[prev.Lease]; ok {
+			delete(l.Keys, k)
+		}
+	}
+	s.appendHist(k, revEntry{Main: main, Sub: sub})
+	return Event{Type: EventDelete, Kv: &KeyValue{Key: prev.Key, ModRevision: main}, PrevKv: prev}
+}
+
+func (s *Store) appendHist(k string, e revEntry) {
+	h, ok := s.hist[k]
+	if !ok {
+		i := sort.SearchStrings(s.keys, k)
+		s.keys = append(s.keys, "")
+		copy(s.keys[i+1:], s.keys[i:])
+		s.keys[i] = k
+	}
+	s.hist[k] = append(h, e)
+}
+
+// compact drops history before rev, keeping each key's value at rev.
+func (s *Store) compact(rev int64) error {
+	if rev <= s.compactRev {
+		return ErrCompacted
+	}
+	if rev > s.rev {
+		return ErrFutureRev
+	}
+	keys := s.keys[:0]
+	for _, k := range s.keys {
+		h := s.hist[k]
+		i := sort.Search(len(h), func(i int) bool { return h[i].Main > rev })
+		// h[:i] are at or before rev; keep the last of them if live.
+		start := i
+		if i > 0 && h[i-1].KV != nil {
+			start = i - 1
+		}
+		h = append([]revEntry(nil), h[start:]...)
+		if len(h) == 0 {
+			delete(s.hist, k)
+			continue
+		}
+		s.hist[k] = h
+		keys = append(keys, k)
+	}
+	s.keys = keys
+	s.compactRev = rev
+	return nil
+}
+
+func (s *Store) grant(index uint64, g *leaseGrant) *result {
+	if g.TTL <= 0 {
+		return &result{err: ErrInvalidTTL}
+	}
+	id := g.ID
+	if id == 0 {
+		// Deterministic on every node: the log index is unique.
+		id = int64(index)
+		for s.leases[id] != nil {
+			id++
+		}
+	}
+	if _, ok := s.leases[id]; ok {
+		return &result{err: ErrLeaseExists}
+	}
+	s.leases[id] = &lease{ID: id, TTL: g.TTL, Keys: map[string]struct{}{}}
+	s.expiry[id] = s.now().Add(time.Duration(g.TTL) * time.Second)
+	return &result{lease: &LeaseGrantResponse{ID: id, TTL: g.TTL}}
+}
+
+func (s *Store) revoke(id int64) (*result, []Event) {
+	l, ok := s.leases[id]
+	if !ok {
+		return &result{err: ErrLeaseNotFound}, nil
+	}
+	keys := make([]string, 0, len(l.Keys))
+	for k := range l.Keys {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	main := s.rev + 1
+	var evs []Event
+	for i, k := range keys {
+		if prev := s.at(k, 0); prev != nil {
+			evs = append(evs, s.del(k, prev, main, int64(i)))
+		}
+	}
+	if len(evs) > 0 {
+		s.rev = main
+	}
+	delete(s.leases, id)
+	delete(s.expiry, id)
+	return &result{}, evs
+}
+
+// Expired returns the leases whose local expiry has passed.
+func (s *Store) Expired(now time.Time) []int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var ids []int64
+	for id, t := range s.expiry {
+		if now.After(t) {
+			ids = append(ids, id)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
+}
+
+// ExtendLeases restarts every lease's local clock at now; a new leader
+// does this so that leases do not expire for the time it had no leader.
+func (s *Store) ExtendLeases(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, l := range s.leases {
+		s.expiry[id] = now.Add(time.Duration(l.TTL) * time.Second)
+	}
+}
+
+// TimeToLive describes a lease using this node's clock.
+func (s *Store) TimeToLive(id int64, keys bool) (*LeaseTimeToLiveResponse, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	l, ok := s.leases[id]
+	if !ok {
+		return nil, ErrLeaseNotFound
+	}
+	r := &LeaseTimeToLiveResponse{Header: Header{Revision: s.rev}, ID: id, GrantedTTL: l.TTL, TTL: -1}
+	if t, ok := s.expiry[id]; ok {
+		if rem := time.Until(t); rem > 0 {
+			r.TTL = int64((rem + time.Second - 1) / time.Second)
+		}
+	}
+	if keys {
+		for k := range l.Keys {
+			r.Keys = append(r.Keys, []byte(k))
+		}
+		sort.Slice(r.Keys, func(i, j int) bool { return bytes.Compare(r.Keys[i], r.Keys[j]) < 0 })
+	}
+	return r, nil
+}
+
+// Leases lists the IDs of live leases.
+func (s *Store) Leases() []int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ids := make([]int64, 0, len(s.leases))
+	for id := range s.leases {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
+}
+
+type snapshotData struct {
+	Rev        int64                 `json:"rev"`
+	CompactRev int64                 `json:"compact_rev"`
+	Hist       map[string][]revEntry `json:"hist"`
+	Leases     []lease               `json:"leases"`
+}
+
+// Snapshot implements consensus.StateMachine.
+func (s *Store) Snapshot() ([]byte, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	d := snapshotData{Rev: s.rev, CompactRev: s.compactRev, Hist: s.hist}
+	for _, l := range s.leases {
+		d.Leases = append(d.Leases, lease{ID: l.ID, TTL: l.TTL})
+	}
+	return json.Marshal(d)
+}
+
+// Restore implements consensus.StateMachine. Watchers stay registered;
+// they miss the events the snapshot skipped over, which is why a node
+// catching up by snapshot cancels them (see notifyRestore).
+func (s *Store) Restore(data []byte) error {
+	var d snapshotData
+	if err := json.Unmarshal(data, &d); err != nil {
+		return fmt.Errorf("decode kv snapshot: %w", err)
+	}
+	s.mu.Lock()
+	s.rev, s.compactRev = d.Rev, d.CompactRev
+	if s.rev == 0 {
+		s.rev = 1
+	}
+	s.hist = d.Hist
+	if s.hist == nil {
+		s.hist = map[string][]revEntry{}
+	}
+	s.keys = s.keys[:0]
+	for k := range s.hist {
+		s.keys = append(s.keys, k)
+	}
+	sort.Strings(s.keys)
+	s.leases = map[int64]*lease{}
+	s.expiry = map[int64]time.Time{}
+	now := s.now()
+	for _, l := range d.Leases {
+		s.leases[l.ID] = &lease{ID: l.ID, TTL: l.TTL, Keys: map[string]struct{}{}}
+		s.expiry[l.ID] = now.Add(time.Duration(l.TTL) * time.Second)
+	}
+	for _, k := range s.keys {
+		if kv := s.at(k, 0); kv != nil && kv.Lease != 0 {
+			if l, ok := s.leases[kv.Lease]; ok {
+				l.Keys[k] = struct{}{}
+			}
+		}
+	}
+	s.mu.Unlock()
+	s.cancelWatchers(fmt.Errorf("%w: state replaced by a snapshot", ErrWatcherLagging))
+	return nil
+}

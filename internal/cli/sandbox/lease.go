@@ -1,0 +1,137 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/spf13/cobra"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/gocli/gocli/internal/cli/command"
+	"github.com/gocli/gocli/internal/cli/iostreams"
+)
+
+// LeaseOptions are the inputs of the `gocli sandbox lease` commands.
+type LeaseOptions struct {
+	Target
+	// Op is grant, revoke or keep-alive.
+	Op   string
+	TTL  int64
+	ID   clientv3.LeaseID
+	Once bool
+}
+
+// NewCmdLease builds `gocli sandbox lease` with grant, revoke and keep-alive.
+func NewCmdLease(f *command.Factory) *cobra.Command {
+	cmd := &cobra.Command{Use: "lease <command>", Short: "Grant, revoke and keep alive leases"}
+	cmd.AddCommand(NewCmdLeaseOp(f, "grant", nil), NewCmdLeaseOp(f, "revoke", nil), NewCmdLeaseOp(f, "keep-alive", nil))
+	return cmd
+}
+
+// NewCmdLeaseOp builds one lease subcommand.
+func NewCmdLeaseOp(f *command.Factory, op string, runF func(context.Context, *LeaseOptions) error) *cobra.Command {
+	opts := &LeaseOptions{Target: Target{Factory: f}, Op: op}
+	cmd := &cobra.Command{Args: cobra.ExactArgs(1)}
+	switch op {
+	case "grant":
+		cmd.Use, cmd.Short = "grant TTL", "Grant a lease of TTL seconds and print its hex ID"
+		cmd.Example = `  gocli sandbox lease grant 30`
+	case "revoke":
+		cmd.Use, cmd.Short = "revoke ID", "Revoke a lease, deleting its keys"
+		cmd.Example = `  gocli sandbox lease revoke 694d8c2e1f4b9a05`
+	case "keep-alive":
+		cmd.Use, cmd.Short = "keep-alive ID", "Keep a lease alive until Ctrl-C (or once with --once)"
+		cmd.Example = `  gocli sandbox lease keep-alive 694d8c2e1f4b9a05`
+		cmd.Flags().BoolVar(&opts.Once, "once", false, "renew once and exit")
+	}
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if op == "grant" {
+			ttl, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil || ttl <= 0 {
+				return command.FlagErrorf("TTL %q: give a positive number of seconds", args[0])
+			}
+			opts.TTL = ttl
+		} else {
+			id, err := parseLease(args[0])
+			if err != nil {
+				return err
+			}
+			opts.ID = id
+		}
+		if runF != nil {
+			return runF(cmd.Context(), opts)
+		}
+		return runLease(cmd.Context(), opts)
+	}
+	addNameFlag(cmd, &opts.Target)
+	return cmd
+}
+
+type leaseResult struct {
+	ID  string `json:"id"`
+	TTL int64  `json:"ttl"`
+	op  string
+}
+
+func (r leaseResult) WriteText(w io.Writer, _ *iostreams.ColorScheme) error {
+	var err error
+	switch r.op {
+	case "grant":
+		_, err = fmt.Fprintf(w, "lease %s granted with TTL(%ds)\n", r.ID, r.TTL)
+	case "revoke":
+		_, err = fmt.Fprintf(w, "lease %s revoked\n", r.ID)
+	default:
+		_, err = fmt.Fprintf(w, "lease %s keepalived with TTL(%d)\n", r.ID, r.TTL)
+	}
+	return err
+}
+
+func runLease(ctx context.Context, opts *LeaseOptions) error {
+	cli, err := opts.client()
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	hex := strconv.FormatInt(int64(opts.ID), 16)
+	switch opts.Op {
+	case "grant":
+		rctx, cancel := withTimeout(ctx)
+		defer cancel()
+		resp, err := cli.Grant(rctx, opts.TTL)
+		if err != nil {
+			return dataErr("lease grant", err, opts.Name)
+		}
+		return opts.Factory.Render(leaseResult{ID: strconv.FormatInt(int64(resp.ID), 16), TTL: resp.TTL, op: "grant"})
+	case "revoke":
+		rctx, cancel := withTimeout(ctx)
+		defer cancel()
+		if _, err := cli.Revoke(rctx, opts.ID); err != nil {
+			return dataErr("lease revoke "+hex, err, opts.Name)
+		}
+		return opts.Factory.Render(leaseResult{ID: hex, op: "revoke"})
+	}
+	if opts.Once {
+		rctx, cancel := withTimeout(ctx)
+		defer cancel()
+		resp, err := cli.KeepAliveOnce(rctx, opts.ID)
+		if err != nil {
+			return dataErr("lease keep-alive "+hex, err, opts.Name)
+		}
+		return opts.Factory.Render(leaseResult{ID: hex, TTL: resp.TTL, op: "keep-alive"})
+	}
+	ch, err := cli.KeepAlive(ctx, opts.ID)
+	if err != nil {
+		return dataErr("lease keep-alive "+hex, err, opts.Name)
+	}
+	for resp := range ch {
+		if err := opts.Factory.Render(leaseResult{ID: hex, TTL: resp.TTL, op: "keep-alive"}); err != nil {
+			return err
+		}
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return cliErr(fmt.Errorf("lease keep-alive %s: the lease expired or was revoked", hex), opts.Name)
+}

@@ -1,0 +1,3 @@
+module dyn
+
+go 1.26

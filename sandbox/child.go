@@ -1,0 +1,123 @@
+package sandbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+
+	"github.com/gocli/gocli/consensus"
+)
+
+// RunNode runs one node of a --processes cluster from the spec file the
+// parent wrote, until ctx ends or the parent process goes away. It is the
+// body of the hidden `gocli sandbox node` command. The returned exit code
+// tells the parent why it stopped (3: a port was in use).
+func RunNode(ctx context.Context, specPath string) (int, error) {
+	b, err := os.ReadFile(specPath)
+	if err != nil {
+		return 2, err
+	}
+	var cs childSpec
+	if err := json.Unmarshal(b, &cs); err != nil {
+		return 2, fmt.Errorf("read node spec %s: %w", specPath, err)
+	}
+	filter := NewFilter(cs.Seed)
+	filter.Set(cs.Faults)
+	ns, err := startNodeServer(nodeConfig{
+		spec: cs.Node, peers: cs.Peers, tick: cs.Tick, clusterID: cs.ClusterID, filter: filter,
+		members: func() []*pb.Member {
+			spec, err := readSpec(cs.ClusterDir)
+			if err != nil {
+				return nil
+			}
+			return specMembers(spec.Nodes)
+		},
+		extra: func(mux *http.ServeMux, ns *nodeServer) { agentHandlers(mux, ns, filter) },
+	})
+	if err != nil {
+		if errors.Is(err, ErrPortInUse) {
+			return exitPortInUse, err
+		}
+		return 1, err
+	}
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return 0, ns.stop()
+		case <-t.C:
+			// An orphan (the parent died without stopping us) stops too.
+			if cs.ParentPID != 0 && os.Getppid() != cs.ParentPID {
+				return 0, ns.stop()
+			}
+		case <-ns.kv.Node().Done():
+			_ = ns.stop()
+			return 1, fmt.Errorf("node stopped: %w", ns.kv.Node().Err())
+		}
+	}
+}
+
+// agentHandlers are the endpoints the parent drives a child node with.
+// They listen on the node's loopback HTTP port beside the gateway.
+func agentHandlers(mux *http.ServeMux, ns *nodeServer, filter *Filter) {
+	n := ns.kv.Node()
+	reply := func(w http.ResponseWriter, v any, err error) {
+		w.Header().Set("Content-Type", "application/json")
+		if err != nil {
+			retry := errors.Is(err, consensus.ErrProposalDropped) || errors.Is(err, consensus.ErrNotLeader) ||
+				errors.Is(err, context.DeadlineExceeded) || errors.Is(err, consensus.ErrStopped)
+			w.WriteHeader(http.StatusConflict)
+			_ = json.NewEncoder(w).Encode(agentError{Message: err.Error(), Retryable: retry})
+			return
+		}
+		if v == nil {
+			v = struct{}{}
+		}
+		_ = json.NewEncoder(w).Encode(v)
+	}
+	decode := func(r *http.Request, v any) error { return json.NewDecoder(r.Body).Decode(v) }
+	mux.HandleFunc("GET /sandbox/v1/status", func(w http.ResponseWriter, _ *http.Request) { reply(w, n.Status(), nil) })
+	mux.HandleFunc("GET /sandbox/v1/leader", func(w http.ResponseWriter, _ *http.Request) {
+		reply(w, leaderTerm{Leader: n.Leader(), Term: n.Term()}, nil)
+	})
+	mux.HandleFunc("PUT /sandbox/v1/faults", func(w http.ResponseWriter, r *http.Request) {
+		var f FaultSpec
+		if err := decode(r, &f); err != nil {
+			reply(w, nil, err)
+			return
+		}
+		filter.Set(f)
+		reply(w, nil, nil)
+	})
+	mux.HandleFunc("POST /sandbox/v1/members/add", func(w http.ResponseWriter, r *http.Request) {
+		var m memberReq
+		if err := decode(r, &m); err != nil {
+			reply(w, nil, err)
+			return
+		}
+		reply(w, nil, n.AddMember(r.Context(), m.ID, m.Addr))
+	})
+	mux.HandleFunc("POST /sandbox/v1/members/remove", func(w http.ResponseWriter, r *http.Request) {
+		var m memberReq
+		if err := decode(r, &m); err != nil {
+			reply(w, nil, err)
+			return
+		}
+		reply(w, nil, n.RemoveMember(r.Context(), m.ID))
+	})
+	mux.HandleFunc("POST /sandbox/v1/transfer", func(w http.ResponseWriter, r *http.Request) {
+		var m memberReq
+		if err := decode(r, &m); err != nil {
+			reply(w, nil, err)
+			return
+		}
+		reply(w, nil, n.TransferLeadership(r.Context(), m.ID))
+	})
+}

@@ -1,0 +1,419 @@
+package etcdapi
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/gocli/gocli/consensus/kv"
+)
+
+// Version is the etcd server version the API reports in Maintenance.Status;
+// it is the etcd API level the sandbox implements.
+const Version = "3.6.0"
+
+// Options configure a Server.
+type Options struct {
+	// ClusterID is reported in every response header.
+	ClusterID uint64
+	// Members lists the cluster's members with their client URLs for
+	// Cluster.MemberList. Nil reports the engine's members without URLs.
+	Members func() []*pb.Member
+	// RequestTimeout bounds one request inside the server, like etcd's
+	// request timeout (default 5s plus two election timeouts).
+	RequestTimeout time.Duration
+	// Paused, when set and true, makes every call fail with Unavailable:
+	// the sandbox's in-process stand-in for a stopped process.
+	Paused func() bool
+	// MinLeaseTTL is the smallest TTL granted, in seconds (etcd uses one
+	// and a half election timeouts).
+	MinLeaseTTL int64
+	// ProgressInterval is how often watches created with progress_notify
+	// get a progress response while idle (etcd: 10 minutes).
+	ProgressInterval time.Duration
+}
+
+// Server implements the etcd v3 gRPC services over one kv.Server.
+type Server struct {
+	pb.UnimplementedKVServer
+	pb.UnimplementedWatchServer
+	pb.UnimplementedLeaseServer
+	pb.UnimplementedClusterServer
+	pb.UnimplementedMaintenanceServer
+	pb.UnimplementedAuthServer
+
+	kv   *kv.Server
+	opts Options
+}
+
+// New returns a Server for s.
+func New(s *kv.Server, opts Options) *Server {
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = 7 * time.Second
+	}
+	if opts.MinLeaseTTL <= 0 {
+		opts.MinLeaseTTL = 2
+	}
+	if opts.ProgressInterval <= 0 {
+		opts.ProgressInterval = 10 * time.Minute
+	}
+	return &Server{kv: s, opts: opts}
+}
+
+// Register adds every etcd service to g.
+func (s *Server) Register(g *grpc.Server) {
+	pb.RegisterKVServer(g, s)
+	pb.RegisterWatchServer(g, s)
+	pb.RegisterLeaseServer(g, s)
+	pb.RegisterClusterServer(g, s)
+	pb.RegisterMaintenanceServer(g, s)
+	pb.RegisterAuthServer(g, s)
+}
+
+// UnaryInterceptor rejects calls while the node is paused and, for calls
+// that ask for it (clientv3's WithRequireLeader), while it has no leader.
+func (s *Server) UnaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	if err := s.admit(ctx); err != nil {
+		return nil, err
+	}
+	resp, err := h(ctx, req)
+	return resp, explainUnimplemented(info.FullMethod, err)
+}
+
+// hints say what to use instead of an etcd call the sandbox lacks.
+var hints = map[string]string{
+	"MemberAdd":     "use gocli sandbox add-node",
+	"MemberRemove":  "use gocli sandbox remove-node",
+	"MemberPromote": "sandbox nodes join as voters",
+	"Defragment":    "the sandbox has no bolt database to defragment",
+	"Snapshot":      "copy the cluster folder of a stopped cluster instead",
+}
+
+// explainUnimplemented replaces grpc's generic "method X not implemented"
+// with a message naming the sandbox and, where one exists, what to use.
+func explainUnimplemented(fullMethod string, err error) error {
+	if status.Code(err) != codes.Unimplemented || !strings.HasPrefix(status.Convert(err).Message(), "method ") {
+		return err
+	}
+	name := fullMethod[strings.LastIndex(fullMethod, "/")+1:]
+	msg := fmt.Sprintf("gocli sandbox does not implement %s", strings.TrimPrefix(fullMethod, "/"))
+	if h := hints[name]; h != "" {
+		msg += ": " + h
+	}
+	return status.Error(codes.Unimplemented, msg)
+}
+
+// StreamInterceptor is UnaryInterceptor for streams.
+func (s *Server) StreamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	if err := s.admit(ss.Context()); err != nil {
+		return err
+	}
+	return explainUnimplemented(info.FullMethod, h(srv, ss))
+}
+
+func (s *Server) admit(ctx context.Context) error {
+	if s.opts.Paused != nil && s.opts.Paused() {
+		return errPaused
+	}
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		if v := md.Get(rpctypes.MetadataRequireLeaderKey); len(v) > 0 && v[0] == rpctypes.MetadataHasLeader && s.kv.Node().Leader() == 0 {
+			return rpctypes.ErrGRPCNoLeader
+		}
+	}
+	return nil
+}
+
+func (s *Server) header(rev int64) *pb.ResponseHeader {
+	n := s.kv.Node()
+	if rev == 0 {
+		rev = s.kv.Store().Revision()
+	}
+	return &pb.ResponseHeader{ClusterId: s.opts.ClusterID, MemberId: n.ID(), Revision: rev, RaftTerm: n.Term()}
+}
+
+func (s *Server) fromHeader(h kv.Header) *pb.ResponseHeader {
+	out := s.header(h.Revision)
+	if h.RaftTerm != 0 {
+		out.RaftTerm = h.RaftTerm
+	}
+	return out
+}
+
+func (s *Server) reqCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.opts.RequestTimeout)
+}
+
+// --- KV ---------------------------------------------------------------
+
+// Range implements etcdserverpb.KVServer.
+func (s *Server) Range(ctx context.Context, r *pb.RangeRequest) (*pb.RangeResponse, error) {
+	ctx, cancel := s.reqCtx(ctx)
+	defer cancel()
+	req, post := toRange(r)
+	resp, err := s.kv.Range(ctx, req)
+	if err != nil {
+		return nil, toGRPC(err)
+	}
+	out := s.rangeResponse(r, resp, post)
+	out.Header = s.fromHeader(resp.Header)
+	return out, nil
+}
+
+// Put implements etcdserverpb.KVServer.
+func (s *Server) Put(ctx context.Context, r *pb.PutRequest) (*pb.PutResponse, error) {
+	if err := checkPut(r); err != nil {
+		return nil, err
+	}
+	ctx, cancel := s.reqCtx(ctx)
+	defer cancel()
+	resp, err := s.kv.Put(ctx, kv.PutRequest{Key: r.Key, Value: r.Value, Lease: r.Lease, PrevKv: r.PrevKv})
+	if err != nil {
+		return nil, toGRPC(err)
+	}
+	return &pb.PutResponse{Header: s.fromHeader(resp.Header), PrevKv: toKV(resp.PrevKv)}, nil
+}
+
+// DeleteRange implements etcdserverpb.KVServer.
+func (s *Server) DeleteRange(ctx context.Context, r *pb.DeleteRangeRequest) (*pb.DeleteRangeResponse, error) {
+	ctx, cancel := s.reqCtx(ctx)
+	defer cancel()
+	resp, err := s.kv.DeleteRange(ctx, kv.DeleteRangeRequest{Key: r.Key, RangeEnd: r.RangeEnd, PrevKv: r.PrevKv})
+	if err != nil {
+		return nil, toGRPC(err)
+	}
+	return &pb.DeleteRangeResponse{Header: s.fromHeader(resp.Header), Deleted: resp.Deleted, PrevKvs: toKVs(resp.PrevKvs)}, nil
+}
+
+// Txn implements etcdserverpb.KVServer.
+func (s *Server) Txn(ctx context.Context, r *pb.TxnRequest) (*pb.TxnResponse, error) {
+	t, err := toTxn(r)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := s.reqCtx(ctx)
+	defer cancel()
+	resp, err := s.kv.Txn(ctx, t)
+	if err != nil {
+		return nil, toGRPC(err)
+	}
+	ops := r.Success
+	if !resp.Succeeded {
+		ops = r.Failure
+	}
+	out := &pb.TxnResponse{Header: s.fromHeader(resp.Header), Succeeded: resp.Succeeded}
+	for i, or := range resp.Responses {
+		out.Responses = append(out.Responses, s.opResponse(ops[i], or))
+	}
+	return out, nil
+}
+
+// Compact implements etcdserverpb.KVServer.
+func (s *Server) Compact(ctx context.Context, r *pb.CompactionRequest) (*pb.CompactionResponse, error) {
+	ctx, cancel := s.reqCtx(ctx)
+	defer cancel()
+	if err := s.kv.Compact(ctx, r.Revision); err != nil {
+		return nil, toGRPC(err)
+	}
+	return &pb.CompactionResponse{Header: s.header(0)}, nil
+}
+
+func (s *Server) opResponse(op *pb.RequestOp, r kv.OpResponse) *pb.ResponseOp {
+	switch {
+	case r.Range != nil:
+		req := op.GetRequestRange()
+		_, post := toRange(req)
+		rr := s.rangeResponse(req, r.Range, post)
+		rr.Header = s.fromHeader(r.Range.Header)
+		return &pb.ResponseOp{Response: &pb.ResponseOp_ResponseRange{ResponseRange: rr}}
+	case r.Put != nil:
+		return &pb.ResponseOp{Response: &pb.ResponseOp_ResponsePut{ResponsePut: &pb.PutResponse{Header: s.fromHeader(r.Put.Header), PrevKv: toKV(r.Put.PrevKv)}}}
+	default:
+		d := r.Delete
+		if d == nil {
+			d = &kv.DeleteRangeResponse{}
+		}
+		return &pb.ResponseOp{Response: &pb.ResponseOp_ResponseDeleteRange{ResponseDeleteRange: &pb.DeleteRangeResponse{
+			Header: s.fromHeader(d.Header), Deleted: d.Deleted, PrevKvs: toKVs(d.PrevKvs)}}}
+	}
+}
+
+// rangeResponse converts a kv range result, applying what the engine
+// does not do itself (sorting, create/mod revision filters and the limit
+// that has to come after them) when post is set.
+func (s *Server) rangeResponse(r *pb.RangeRequest, resp *kv.RangeResponse, post bool) *pb.RangeResponse {
+	out := &pb.RangeResponse{Count: resp.Count, More: resp.More}
+	kvs := resp.Kvs
+	if post {
+		kvs = filterKVs(r, kvs)
+		sortKVs(r, kvs)
+		if r.Limit > 0 && int64(len(kvs)) > r.Limit {
+			kvs = kvs[:r.Limit]
+			out.More = true
+		}
+	}
+	if r.CountOnly {
+		kvs = nil
+	}
+	out.Kvs = toKVs(kvs)
+	return out
+}
+
+// toRange converts a range request. post reports that the result needs
+// sorting or filtering here, in which case the engine is asked for every
+// key in the range.
+func toRange(r *pb.RangeRequest) (kv.RangeRequest, bool) {
+	post := r.MinModRevision > 0 || r.MaxModRevision > 0 || r.MinCreateRevision > 0 || r.MaxCreateRevision > 0 ||
+		(r.SortOrder != pb.RangeRequest_NONE && !(r.SortTarget == pb.RangeRequest_KEY && r.SortOrder == pb.RangeRequest_ASCEND))
+	req := kv.RangeRequest{Key: r.Key, RangeEnd: r.RangeEnd, Revision: r.Revision, Limit: r.Limit,
+		CountOnly: r.CountOnly, KeysOnly: r.KeysOnly, Serializable: r.Serializable}
+	if post {
+		req.Limit = 0
+		req.CountOnly = false
+	}
+	return req, post
+}
+
+func filterKVs(r *pb.RangeRequest, kvs []*kv.KeyValue) []*kv.KeyValue {
+	out := kvs[:0:0]
+	for _, x := range kvs {
+		if (r.MinModRevision > 0 && x.ModRevision < r.MinModRevision) ||
+			(r.MaxModRevision > 0 && x.ModRevision > r.MaxModRevision) ||
+			(r.MinCreateRevision > 0 && x.CreateRevision < r.MinCreateRevision) ||
+			(r.MaxCreateRevision > 0 && x.CreateRevision > r.MaxCreateRevision) {
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+func sortKVs(r *pb.RangeRequest, kvs []*kv.KeyValue) {
+	order := r.SortOrder
+	if order == pb.RangeRequest_NONE {
+		if r.SortTarget == pb.RangeRequest_KEY {
+			return
+		}
+		order = pb.RangeRequest_ASCEND // etcd sorts ascending when only a target is given
+	}
+	less := func(a, b *kv.KeyValue) bool {
+		switch r.SortTarget {
+		case pb.RangeRequest_VERSION:
+			return a.Version < b.Version
+		case pb.RangeRequest_CREATE:
+			return a.CreateRevision < b.CreateRevision
+		case pb.RangeRequest_MOD:
+			return a.ModRevision < b.ModRevision
+		case pb.RangeRequest_VALUE:
+			return string(a.Value) < string(b.Value)
+		default:
+			return string(a.Key) < string(b.Key)
+		}
+	}
+	sort.SliceStable(kvs, func(i, j int) bool {
+		if order == pb.RangeRequest_DESCEND {
+			return less(kvs[j], kvs[i])
+		}
+		return less(kvs[i], kvs[j])
+	})
+}
+
+func checkPut(r *pb.PutRequest) error {
+	if r.IgnoreValue || r.IgnoreLease {
+		return unsupported("put with ignore_value or ignore_lease")
+	}
+	return nil
+}
+
+func toTxn(r *pb.TxnRequest) (kv.TxnRequest, error) {
+	var t kv.TxnRequest
+	for _, c := range r.Compare {
+		if len(c.RangeEnd) > 0 {
+			return t, unsupported("txn compares over a key range")
+		}
+		kc := kv.Compare{Key: c.Key}
+		switch c.Result {
+		case pb.Compare_EQUAL:
+			kc.Result = kv.CompareEqual
+		case pb.Compare_GREATER:
+			kc.Result = kv.CompareGreater
+		case pb.Compare_LESS:
+			kc.Result = kv.CompareLess
+		case pb.Compare_NOT_EQUAL:
+			kc.Result = kv.CompareNotEqual
+		}
+		switch c.Target {
+		case pb.Compare_VERSION:
+			kc.Target, kc.Version = kv.CompareVersion, c.GetVersion()
+		case pb.Compare_CREATE:
+			kc.Target, kc.CreateRevision = kv.CompareCreate, c.GetCreateRevision()
+		case pb.Compare_MOD:
+			kc.Target, kc.ModRevision = kv.CompareMod, c.GetModRevision()
+		case pb.Compare_VALUE:
+			kc.Target, kc.Value = kv.CompareValue, c.GetValue()
+		case pb.Compare_LEASE:
+			kc.Target, kc.Lease = kv.CompareLease, c.GetLease()
+		}
+		t.Compare = append(t.Compare, kc)
+	}
+	var err error
+	if t.Success, err = toOps(r.Success); err != nil {
+		return t, err
+	}
+	t.Failure, err = toOps(r.Failure)
+	return t, err
+}
+
+func toOps(ops []*pb.RequestOp) ([]kv.Op, error) {
+	var out []kv.Op
+	for _, op := range ops {
+		switch x := op.Request.(type) {
+		case *pb.RequestOp_RequestRange:
+			req, _ := toRange(x.RequestRange)
+			req.Serializable = false
+			out = append(out, kv.Op{Range: &req})
+		case *pb.RequestOp_RequestPut:
+			if err := checkPut(x.RequestPut); err != nil {
+				return nil, err
+			}
+			p := x.RequestPut
+			out = append(out, kv.Op{Put: &kv.PutRequest{Key: p.Key, Value: p.Value, Lease: p.Lease, PrevKv: p.PrevKv}})
+		case *pb.RequestOp_RequestDeleteRange:
+			d := x.RequestDeleteRange
+			out = append(out, kv.Op{Delete: &kv.DeleteRangeRequest{Key: d.Key, RangeEnd: d.RangeEnd, PrevKv: d.PrevKv}})
+		case *pb.RequestOp_RequestTxn:
+			return nil, unsupported("nested transactions")
+		default:
+			return nil, unsupported("an empty txn operation")
+		}
+	}
+	return out, nil
+}
+
+func toKV(x *kv.KeyValue) *mvccpb.KeyValue {
+	if x == nil {
+		return nil
+	}
+	return &mvccpb.KeyValue{Key: x.Key, Value: x.Value, CreateRevision: x.CreateRevision,
+		ModRevision: x.ModRevision, Version: x.Version, Lease: x.Lease}
+}
+
+func toKVs(xs []*kv.KeyValue) []*mvccpb.KeyValue {
+	if len(xs) == 0 {
+		return nil
+	}
+	out := make([]*mvccpb.KeyValue, len(xs))
+	for i, x := range xs {
+		out[i] = toKV(x)
+	}
+	return out
+}

@@ -1,0 +1,5 @@
+package sandbox
+
+import "syscall"
+
+const syscallEADDRINUSE = syscall.EADDRINUSE

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Compares `gocli sandbox bench` against a 3-node sandbox (--processes) and a
+# 3-member etcd 3.6 built from the Go module proxy, on the same machine, with
+# the same data-disk location and the same workloads. Prints a Markdown table
+# (docs/sandbox.md keeps the latest one).
+#
+# etcd is built by a tiny wrapper main around etcdmain.Main in a temporary
+# module: it never becomes part of gocli.
+#
+# Usage: scripts/bench-etcd.sh [TOTAL]   (TOTAL puts/ranges per run, default 20000)
+# Env:   ETCD_VERSION (default v3.6.16), BENCH_DIR (default: a temp dir)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TOTAL=${1:-20000}
+ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
+work=${BENCH_DIR:-$(mktemp -d)}
+mkdir -p "$work/data"
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	XDG_STATE_HOME="$work/state" "$work/gocli" sandbox down --purge --name bench >/dev/null 2>&1 || true
+	wait 2>/dev/null || true
+	[ -n "${BENCH_DIR:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "==> building etcd $ETCD_VERSION from the module proxy" >&2
+if [ ! -x "$work/etcd" ]; then
+	mkdir -p "$work/etcdwrap"
+	cat >"$work/etcdwrap/main.go" <<'GO'
+// Command etcd is etcd's server, built from its module for benchmarks.
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }
+GO
+	(cd "$work/etcdwrap" && go mod init etcdwrap >/dev/null 2>&1 &&
+		go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >/dev/null 2>&1 &&
+		go mod tidy >/dev/null 2>&1 && go build -o "$work/etcd" .)
+fi
+echo "==> building gocli" >&2
+go build -o "$work/gocli" ./cmd/gocli
+
+echo "==> starting a 3-member etcd" >&2
+cluster=""
+for i in 1 2 3; do cluster+="e$i=http://127.0.0.1:$((32380 + 10 * i)),"; done
+cluster=${cluster%,}
+eps=""
+for i in 1 2 3; do
+	"$work/etcd" --name "e$i" --data-dir "$work/data/etcd$i" \
+		--listen-client-urls "http://127.0.0.1:$((32379 + 10 * i))" --advertise-client-urls "http://127.0.0.1:$((32379 + 10 * i))" \
+		--listen-peer-urls "http://127.0.0.1:$((32380 + 10 * i))" --initial-advertise-peer-urls "http://127.0.0.1:$((32380 + 10 * i))" \
+		--initial-cluster "$cluster" --initial-cluster-state new --log-level error >"$work/etcd$i.log" 2>&1 &
+	pids+=($!)
+	eps+="127.0.0.1:$((32379 + 10 * i)),"
+done
+etcd_eps=${eps%,}
+
+echo "==> starting a 3-node sandbox (--processes)" >&2
+export XDG_STATE_HOME="$work/state"
+"$work/gocli" sandbox up --detach --processes --port 0 --name bench --data-dir "$work/data/sandbox" >/dev/null
+sbx_eps=$("$work/gocli" sandbox status --name bench -o json | python3 -c 'import json,sys; print(",".join(n["endpoint"] for n in json.load(sys.stdin)["nodes"]))')
+
+# Wait for etcd to serve.
+for _ in $(seq 100); do
+	"$work/gocli" sandbox bench put --endpoints "$etcd_eps" --clients 1 --conns 1 --total 1 -o json >/dev/null 2>&1 && break
+	sleep 0.2
+done
+
+rss_mb() { # max RSS in MB over pids
+	local m=0
+	for p in "$@"; do
+		r=$(ps -o rss= -p "$p" | tr -d ' ')
+		[ -n "$r" ] && [ "$r" -gt "$m" ] && m=$r
+	done
+	echo $((m / 1024))
+}
+sbx_pids=$("$work/gocli" sandbox status --name bench -o json | python3 -c 'import json,sys; print(" ".join(str(n["pid"]) for n in json.load(sys.stdin)["nodes"]))')
+sleep 2
+# shellcheck disable=SC2086
+idle_sbx=$(rss_mb $sbx_pids)
+idle_etcd=$(rss_mb "${pids[@]}")
+
+run() { # run TARGET NAME ARGS... -> JSON file
+	local target=$1 name=$2
+	shift 2
+	local eps=$sbx_eps
+	[ "$target" = etcd ] && eps=$etcd_eps
+	"$work/gocli" sandbox bench --endpoints "$eps" -o json "$@" >"$work/$target-$name.json"
+}
+one_total=$((TOTAL / 10))
+for target in sandbox etcd; do
+	echo "==> $target: put, 64 clients" >&2
+	run "$target" put64 put --clients 64 --conns 8 --total "$TOTAL" --val-size 256
+	echo "==> $target: put, 1 client" >&2
+	run "$target" put1 put --clients 1 --conns 1 --total "$one_total" --val-size 256
+	echo "==> $target: linearizable range, 64 clients" >&2
+	run "$target" rangel range --clients 64 --conns 8 --total "$TOTAL" --consistency l
+	echo "==> $target: serializable range, 64 clients" >&2
+	run "$target" ranges range --clients 64 --conns 8 --total "$TOTAL" --consistency s
+done
+
+python3 - "$work" "$idle_sbx" "$idle_etcd" "$ETCD_VERSION" "$TOTAL" <<'PY'
+import json, sys
+work, idle_sbx, idle_etcd, ver, total = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+def r(t, n): return json.load(open(f"{work}/{t}-{n}.json"))
+rows = [
+    ("put, 64 clients / 8 conns: throughput (req/s)", lambda t: r(t, "put64")["requests_per_sec"], "higher"),
+    ("put, 64 clients: p99 latency (ms)", lambda t: r(t, "put64")["latency"]["p99_ms"], "lower"),
+    ("put, 1 client: p50 latency (ms)", lambda t: r(t, "put1")["latency"]["p50_ms"], "lower"),
+    ("put, 1 client: p99 latency (ms)", lambda t: r(t, "put1")["latency"]["p99_ms"], "lower"),
+    ("linearizable range, 64 clients: throughput (req/s)", lambda t: r(t, "rangel")["requests_per_sec"], "higher"),
+    ("serializable range, 64 clients: throughput (req/s)", lambda t: r(t, "ranges")["requests_per_sec"], "higher"),
+    ("idle node RSS (MB, max of 3)", lambda t: idle_sbx if t == "sandbox" else idle_etcd, "lower"),
+]
+print(f"| workload ({total} requests, 256-byte values) | gocli sandbox | etcd {ver} | sandbox / etcd |")
+print("|---|---:|---:|---:|")
+for name, f, better in rows:
+    s, e = f("sandbox"), f("etcd")
+    ratio = s / e if e else float("nan")
+    print(f"| {name} | {s:.1f} | {e:.1f} | {ratio:.2f}× ({better} is better) |")
+PY

@@ -13,6 +13,7 @@ import (
 	perfcmd "github.com/gocli/gocli/internal/cli/perf"
 	sandboxcmd "github.com/gocli/gocli/internal/cli/sandbox"
 	"github.com/gocli/gocli/internal/cli/scaffold"
+	supplychaincmd "github.com/gocli/gocli/internal/cli/supplychain"
 	"github.com/gocli/gocli/internal/cli/version"
 )
 
@@ -55,6 +56,12 @@ thresholds failed (see docs/cli.md).`,
 	cmd.AddCommand(lint.NewCmdLint(f, nil))
 	cmd.AddCommand(perfcmd.NewCmdPerf(f, nil))
 	cmd.AddCommand(scaffold.NewCmdScaffold(f, nil))
+	cmd.AddCommand(supplychaincmd.NewCmdSbom(f, nil))
+	cmd.AddCommand(supplychaincmd.NewCmdKeygen(f, nil))
+	cmd.AddCommand(supplychaincmd.NewCmdSign(f, nil))
+	cmd.AddCommand(supplychaincmd.NewCmdVerify(f, nil))
+	cmd.AddCommand(supplychaincmd.NewCmdAttest(f, nil))
+	cmd.AddCommand(supplychaincmd.NewCmdVerifyAttestation(f, nil))
 	return cmd
 }
 

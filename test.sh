@@ -63,13 +63,18 @@ step "lint: analyzer tests, SARIF schema check, dynamic mode on a real leak"
 go test -run 'TestAnalyzer|TestSARIFValidatesAgainstSchema|TestRunFindsRealLeak' ./lint/...
 step "lint: gocli lint ./... on the project (must be clean)"
 go run ./cmd/gocli lint ./...
-# go vet runs a custom tool on every package without its result cache, so
-# the vet-tool mode is exercised on the lint packages only (gocli lint above
-# already covers the whole project with the same analyzers).
-step "lint: go vet -vettool=gocli"
+# go vet runs a custom tool over every dependency without its result cache,
+# so the vet-tool mode is checked on a small module with a known leak (gocli
+# lint above already covers the whole project with the same analyzers).
+step "lint: go vet -vettool=gocli finds a known leak"
 lintbin=$(mktemp -d)
 go build -o "$lintbin/gocli" ./cmd/gocli
-go vet -vettool="$lintbin/gocli" ./lint/... ./internal/cli/lint/
+if vetout=$(cd lint/runner/testdata/leaky && go vet -vettool="$lintbin/gocli" ./... 2>&1); then
+	echo "go vet -vettool=gocli reported nothing on a leaking package"; exit 1
+fi
+if ! grep -q 'leaky.go:8:17: goroutine started at leaky.go:8 can block forever sending' <<<"$vetout"; then
+	echo "go vet -vettool=gocli: unexpected output:"; echo "$vetout"; exit 1
+fi
 rm -rf "$lintbin"
 
 # --- sandbox: etcdctl against a live cluster --------------------------------

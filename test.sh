@@ -40,6 +40,48 @@ fi
 step "go vet"
 go vet ./...
 
+# --- scaffold ----------------------------------------------------------------
+# Generated projects must build offline: warm the module cache with a
+# generated project's dependencies (the one network step), then the scaffold
+# tests build, vet and test generated projects with GOPROXY=off. The chart's
+# server-side dry run needs kube-apiserver with the Istio CRDs from
+# shared/tools/kube-testenv (beside the repository); build it once per
+# machine here so its build is not charged to a test timeout. Helm is a
+# test-only dependency and must never link into the gocli binary.
+step "scaffold: helm stays out of the gocli binary"
+if go list -deps ./cmd/gocli | grep -q '^helm.sh/'; then
+	echo "helm.sh/helm is linked into ./cmd/gocli: keep it in _test.go files"; exit 1
+fi
+apt_tool kubectl kubectl
+step "scaffold: warm the module cache for generated projects"
+scaffold_tmp=$(mktemp -d)
+go run ./cmd/gocli scaffold --service user --template istio --dir "$scaffold_tmp/user" >/dev/null
+(cd "$scaffold_tmp/user" && GOFLAGS=-mod=mod go mod download)
+rm -rf "$scaffold_tmp"
+# --- kube-apiserver for manifest validation ---------------------------------
+# scaffold's chart and perf's Job are checked by server-side dry-run against a
+# real kube-apiserver with the Istio CRDs (shared/tools/kube-testenv, beside
+# the repository). Build it once per machine here so the build is not charged
+# to a test timeout; tests find it through the absolute KUBE_TESTENV path.
+# GOCLI_SKIP_KUBE=1 skips those tests on a machine without it (never in CI).
+if [ "${GOCLI_SKIP_KUBE:-}" != "1" ]; then
+	KUBE_TESTENV_SCRIPT=""
+	for cand in "${KUBE_TESTENV:-}" ../shared/tools/kube-testenv shared/tools/kube-testenv; do
+		if [ -n "$cand" ] && [ -f "$cand" ]; then
+			KUBE_TESTENV_SCRIPT="$(cd "$(dirname "$cand")" && pwd)/$(basename "$cand")"
+			break
+		fi
+	done
+	if [ -z "$KUBE_TESTENV_SCRIPT" ]; then
+		echo "kube-testenv not found: expected ../shared/tools/kube-testenv beside the repository"
+		echo "(set GOCLI_SKIP_KUBE=1 to skip the tests that need kube-apiserver)"; exit 1
+	fi
+	export KUBE_TESTENV="$KUBE_TESTENV_SCRIPT"
+	apt_tool openssl openssl
+	step "kube-testenv build (once per machine)"
+	bash "$KUBE_TESTENV" build
+fi
+
 # Packages with concurrency run under the race detector; the rest run plain
 # because -race multiplies their time for nothing.
 RACE_PATTERN='/(consensus|sandbox|perf|dashboard|internal/cli)(/|$)'
@@ -55,6 +97,17 @@ go test -race -timeout 25m "${race_pkgs[@]}"
 step "go test (${#plain_pkgs[@]} packages)"
 go test -timeout 25m "${plain_pkgs[@]}"
 
+# --- sandbox: etcdctl against a live cluster --------------------------------
+# Debian's etcdctl (a real etcd client, not ours) drives a detached
+# --processes sandbox: put/get/del, txn, watch, lease, lock, elect, member
+# list, endpoint status/health, move-leader. The Go tests above cover
+# clientv3, concurrency, sandbox check (porcupine) and kill -9 durability.
+apt_tool etcdctl etcd-client
+step "sandbox: etcdctl against a --processes cluster"
+sbxdir=$(mktemp -d)
+go build -o "$sbxdir/gocli" ./cmd/gocli
+scripts/test-sandbox-etcdctl.sh "$sbxdir/gocli"
+rm -rf "$sbxdir"
 # --- lint: goroutine-leak analyzers (lint/, internal/cli/lint) -------------
 # The analyzer tests and the SARIF 2.1.0 schema check ran above with the
 # other packages; run them by name so a rename cannot drop them silently
@@ -76,18 +129,22 @@ if ! grep -q 'leaky.go:8:17: goroutine started at leaky.go:8 can block forever s
 	echo "go vet -vettool=gocli: unexpected output:"; echo "$vetout"; exit 1
 fi
 rm -rf "$lintbin"
-
-# --- sandbox: etcdctl against a live cluster --------------------------------
-# Debian's etcdctl (a real etcd client, not ours) drives a detached
-# --processes sandbox: put/get/del, txn, watch, lease, lock, elect, member
-# list, endpoint status/health, move-leader. The Go tests above cover
-# clientv3, concurrency, sandbox check (porcupine) and kill -9 durability.
-apt_tool etcdctl etcd-client
-step "sandbox: etcdctl against a --processes cluster"
-sbxdir=$(mktemp -d)
-go build -o "$sbxdir/gocli" ./cmd/gocli
-scripts/test-sandbox-etcdctl.sh "$sbxdir/gocli"
-rm -rf "$sbxdir"
+# --- perf: arrival-rate accuracy -------------------------------------------
+# constant-arrival-rate must start iterations within 2% of the requested
+# rate over 10 s (a benchmark, so it runs once here rather than in go test).
+step "perf: arrival-rate accuracy benchmark (10 s)"
+perf_bench=$(go test -run '^$' -bench 'ConstantArrivalRateAccuracy' -benchtime 1x ./perf/executor/)
+echo "$perf_bench" | grep Benchmark
+perf_err=$(echo "$perf_bench" | awk '/Benchmark/ { for (i = 2; i <= NF; i++) if ($i == "rate-error-%") print $(i-1) }')
+if [ -z "$perf_err" ] || awk -v e="$perf_err" 'BEGIN { exit !(e > 2 || e < -2) }'; then
+	echo "perf: arrival rate off by ${perf_err:-?}% (limit 2%)"; exit 1
+fi
+# --- dashboard -------------------------------------------------------------
+# Its unit, golden-screen and end-to-end tests ran above under -race. Here the
+# render benchmark runs briefly so it cannot rot; docs/dashboard.md has the
+# figures and how they were measured.
+step "dashboard render benchmark (smoke)"
+go test ./dashboard -run '^$' -bench 'Render' -benchtime 20x
 
 # --- release configuration -------------------------------------------------
 go_tool goreleaser github.com/goreleaser/goreleaser/v2@v2.15.1

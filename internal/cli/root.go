@@ -8,8 +8,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gocli/gocli/internal/cli/command"
+	dashboardcmd "github.com/gocli/gocli/internal/cli/dashboard"
 	"github.com/gocli/gocli/internal/cli/lint"
+	perfcmd "github.com/gocli/gocli/internal/cli/perf"
 	sandboxcmd "github.com/gocli/gocli/internal/cli/sandbox"
+	"github.com/gocli/gocli/internal/cli/scaffold"
 	"github.com/gocli/gocli/internal/cli/version"
 )
 
@@ -47,8 +50,11 @@ thresholds failed (see docs/cli.md).`,
 	pf.StringVar(&g.ConfigFile, "config", "", "config file to use instead of gocli.yaml discovery")
 
 	cmd.AddCommand(version.NewCmdVersion(f, nil))
-	cmd.AddCommand(lint.NewCmdLint(f, nil))
 	cmd.AddCommand(sandboxcmd.NewCmdSandbox(f))
+	cmd.AddCommand(dashboardcmd.NewCmdDashboard(f, nil))
+	cmd.AddCommand(lint.NewCmdLint(f, nil))
+	cmd.AddCommand(perfcmd.NewCmdPerf(f, nil))
+	cmd.AddCommand(scaffold.NewCmdScaffold(f, nil))
 	return cmd
 }
 

@@ -33,6 +33,13 @@ type Config struct {
 	// Lint configures `gocli lint`.
 	Lint Lint `yaml:"lint,omitempty"`
 
+	// Sandbox holds defaults for gocli sandbox.
+	Sandbox Sandbox `yaml:"sandbox,omitempty"`
+	// Perf configures `gocli perf` (perf.go).
+	Perf Perf `yaml:"perf,omitempty"`
+	// Scaffold configures `gocli scaffold`.
+	Scaffold Scaffold `yaml:"scaffold,omitempty"`
+
 	// Files lists the files that were merged, lowest precedence first.
 	Files []string `yaml:"-"`
 }
@@ -44,7 +51,10 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("output: %q is not a format: use text or json", c.Output)
 	}
-	return nil
+	if err := c.Perf.Validate(); err != nil {
+		return err
+	}
+	return c.Sandbox.Validate()
 }
 
 // Paths says where configuration is read from. Empty fields are skipped.

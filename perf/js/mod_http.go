@@ -1,0 +1,649 @@
+package js
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/dop251/goja"
+
+	"github.com/gocli/gocli/perf/metrics"
+)
+
+// DefaultUserAgent is sent unless options.userAgent says otherwise.
+const DefaultUserAgent = "gocli-perf/1 (k6-compatible)"
+
+type expectedStatuses struct {
+	ranges [][2]int
+}
+
+func (e *expectedStatuses) match(status int) bool {
+	for _, r := range e.ranges {
+		if status >= r[0] && status <= r[1] {
+			return true
+		}
+	}
+	return false
+}
+
+var defaultExpected = &expectedStatuses{ranges: [][2]int{{200, 399}}}
+
+type reqSpec struct {
+	method       string
+	url          string
+	body         []byte
+	hasBody      bool
+	contentType  string
+	headers      map[string]string
+	tags         map[string]string
+	timeout      time.Duration
+	redirects    int
+	responseType string
+	cb           *expectedStatuses
+	cbSet        bool
+	cookies      map[string]string
+}
+
+type timings struct {
+	blocked, connecting, tls, sending, waiting, receiving, duration time.Duration
+}
+
+type respData struct {
+	status     int
+	statusText string
+	proto      string
+	headers    http.Header
+	body       []byte
+	url        string
+	err        error
+	errCode    int
+	t          timings
+	remoteAddr string
+	start      time.Time
+}
+
+func (vu *VU) httpModule() map[string]any {
+	withBody := func(method string) func(goja.FunctionCall) goja.Value {
+		return func(c goja.FunctionCall) goja.Value {
+			return vu.request(method, c.Argument(0), c.Argument(1), c.Argument(2))
+		}
+	}
+	noBody := func(method string) func(goja.FunctionCall) goja.Value {
+		return func(c goja.FunctionCall) goja.Value {
+			return vu.request(method, c.Argument(0), goja.Undefined(), c.Argument(1))
+		}
+	}
+	return map[string]any{
+		"get":     noBody(http.MethodGet),
+		"head":    noBody(http.MethodHead),
+		"post":    withBody(http.MethodPost),
+		"put":     withBody(http.MethodPut),
+		"patch":   withBody(http.MethodPatch),
+		"del":     withBody(http.MethodDelete),
+		"options": withBody(http.MethodOptions),
+		"request": func(c goja.FunctionCall) goja.Value {
+			return vu.request(strings.ToUpper(c.Argument(0).String()), c.Argument(1), c.Argument(2), c.Argument(3))
+		},
+		"batch":            vu.batch,
+		"expectedStatuses": vu.expectedStatuses,
+		"setResponseCallback": func(v goja.Value) {
+			vu.respCallback = vu.toCallback(v)
+		},
+	}
+}
+
+func (vu *VU) expectedStatuses(c goja.FunctionCall) goja.Value {
+	e := &expectedStatuses{}
+	for _, a := range c.Arguments {
+		if o, ok := a.(*goja.Object); ok && o.ClassName() == "Object" {
+			lo, hi := o.Get("min"), o.Get("max")
+			if lo == nil || hi == nil {
+				vu.typeError("expectedStatuses: ranges are {min, max}")
+			}
+			e.ranges = append(e.ranges, [2]int{int(lo.ToInteger()), int(hi.ToInteger())})
+			continue
+		}
+		s := int(a.ToInteger())
+		e.ranges = append(e.ranges, [2]int{s, s})
+	}
+	return vu.rt.ToValue(e)
+}
+
+func (vu *VU) toCallback(v goja.Value) *expectedStatuses {
+	if v == nil || goja.IsNull(v) || goja.IsUndefined(v) {
+		return nil
+	}
+	e, ok := v.Export().(*expectedStatuses)
+	if !ok {
+		vu.typeError("responseCallback must come from http.expectedStatuses()")
+	}
+	return e
+}
+
+// parseRequest turns JavaScript arguments into a request.
+func (vu *VU) parseRequest(method string, u, body, params goja.Value) *reqSpec {
+	if vu.inInit {
+		vu.throw("HTTP requests can only be made from a VU function, not the init context")
+	}
+	r := &reqSpec{method: method, url: u.String(), redirects: -1, responseType: "text"}
+	if vu.env.HTTP.DiscardBodies {
+		r.responseType = "none"
+	}
+	if body != nil && !goja.IsUndefined(body) && !goja.IsNull(body) {
+		r.hasBody = true
+		switch b := body.Export().(type) {
+		case string:
+			r.body = []byte(b)
+		case goja.ArrayBuffer:
+			r.body = b.Bytes()
+		case []byte:
+			r.body = b
+		case map[string]any:
+			form := url.Values{}
+			for k, v := range b {
+				form.Set(k, fmt.Sprint(v))
+			}
+			r.body = []byte(form.Encode())
+			r.contentType = "application/x-www-form-urlencoded"
+		default:
+			r.body = []byte(body.String())
+		}
+	}
+	if o, ok := params.(*goja.Object); ok && !goja.IsNull(params) {
+		for _, k := range o.Keys() {
+			v := o.Get(k)
+			switch k {
+			case "headers":
+				r.headers = vu.tagsFromJS(v.ToObject(vu.rt))
+			case "tags":
+				r.tags = vu.tagsFromJS(v.ToObject(vu.rt))
+			case "timeout":
+				if s, ok := v.Export().(string); ok {
+					d, err := metrics.ParseDuration(s)
+					if err != nil {
+						vu.typeError("timeout: %v", err)
+					}
+					r.timeout = d
+				} else {
+					r.timeout = time.Duration(v.ToFloat() * float64(time.Millisecond))
+				}
+			case "redirects":
+				r.redirects = int(v.ToInteger())
+			case "responseType":
+				r.responseType = v.String()
+				if r.responseType != "text" && r.responseType != "binary" && r.responseType != "none" {
+					vu.typeError("responseType must be text, binary or none, not %q", r.responseType)
+				}
+			case "responseCallback":
+				r.cb, r.cbSet = vu.toCallback(v), true
+			case "cookies":
+				r.cookies = map[string]string{}
+				co := v.ToObject(vu.rt)
+				for _, name := range co.Keys() {
+					cv := co.Get(name)
+					if cobj, ok := cv.(*goja.Object); ok && cobj.Get("value") != nil {
+						cv = cobj.Get("value")
+					}
+					r.cookies[name] = cv.String()
+				}
+			case "auth":
+				if v.String() != "basic" {
+					vu.typeError("auth %q is not supported by gocli (only basic, with credentials in the URL)", v.String())
+				}
+			default:
+				vu.typeError("k6/http: request parameter %q is not supported by gocli", k)
+			}
+		}
+	}
+	return r
+}
+
+func (vu *VU) request(method string, u, body, params goja.Value) goja.Value {
+	r := vu.parseRequest(method, u, body, params)
+	sent, recv := vu.bytesWritten.Load(), vu.bytesRead.Load()
+	resp := vu.do(vu.ctx, r)
+	vu.record(r, resp)
+	vu.recordData(sent, recv)
+	if errors.Is(resp.err, context.Canceled) && vu.ctx.Err() != nil {
+		panic(vu.rt.NewGoError(ErrInterrupted))
+	}
+	return vu.toJS(r, resp)
+}
+
+// batch runs several requests in parallel (at most options.batch at once)
+// and returns their responses in the same shape as the argument.
+func (vu *VU) batch(reqs goja.Value) goja.Value {
+	obj, ok := reqs.(*goja.Object)
+	if !ok {
+		vu.typeError("http.batch() needs an array or object of requests")
+	}
+	keys := obj.Keys()
+	isArray := obj.ClassName() == "Array"
+	specs := make([]*reqSpec, len(keys))
+	for i, k := range keys {
+		item := obj.Get(k)
+		switch it := item.Export().(type) {
+		case string:
+			specs[i] = vu.parseRequest(http.MethodGet, item, goja.Undefined(), goja.Undefined())
+		case []any:
+			a := item.ToObject(vu.rt)
+			if len(it) < 2 {
+				vu.typeError("http.batch(): a request array is [method, url, body, params]")
+			}
+			specs[i] = vu.parseRequest(strings.ToUpper(a.Get("0").String()), a.Get("1"), a.Get("2"), a.Get("3"))
+		default:
+			o := item.ToObject(vu.rt)
+			m := o.Get("method")
+			method := http.MethodGet
+			if m != nil && !goja.IsUndefined(m) {
+				method = strings.ToUpper(m.String())
+			}
+			specs[i] = vu.parseRequest(method, o.Get("url"), o.Get("body"), o.Get("params"))
+		}
+	}
+	limit := vu.env.HTTP.Batch
+	if limit <= 0 {
+		limit = 20
+	}
+	sent, recv := vu.bytesWritten.Load(), vu.bytesRead.Load()
+	out := make([]*respData, len(specs))
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i, r := range specs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out[i] = vu.do(vu.ctx, r)
+		}()
+	}
+	wg.Wait()
+	vu.recordData(sent, recv)
+	var res *goja.Object
+	if isArray {
+		res = vu.rt.NewArray()
+	} else {
+		res = vu.rt.NewObject()
+	}
+	for i, k := range keys {
+		vu.record(specs[i], out[i])
+		_ = res.Set(k, vu.toJS(specs[i], out[i]))
+	}
+	if vu.ctx.Err() != nil {
+		panic(vu.rt.NewGoError(ErrInterrupted))
+	}
+	return res
+}
+
+func (vu *VU) recordData(sent, recv int64) {
+	tags := vu.tags(nil)
+	if d := vu.bytesWritten.Load() - sent; d > 0 {
+		vu.addSample(metrics.DataSent, tags, float64(d))
+	}
+	if d := vu.bytesRead.Load() - recv; d > 0 {
+		vu.addSample(metrics.DataReceived, tags, float64(d))
+	}
+}
+
+// do performs the request. It does not touch the JavaScript runtime, so
+// batch can run it on several goroutines.
+func (vu *VU) do(ctx context.Context, r *reqSpec) *respData {
+	res := &respData{url: r.url, start: time.Now()}
+	var bodyReader io.Reader
+	if r.hasBody {
+		bodyReader = bytes.NewReader(r.body)
+	}
+	timeout := r.timeout
+	if timeout <= 0 {
+		timeout = vu.env.HTTP.Timeout
+	}
+	if timeout <= 0 {
+		timeout = 60 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	// Trace callbacks of a dial may run on the transport's goroutines even
+	// after the request has finished (a dial that lost the race to an idle
+	// connection), so the trace is guarded.
+	var trMu sync.Mutex
+	var tr struct {
+		getConn, dnsStart, connStart, connDone, tlsStart, tlsDone, gotConn, wrote, firstByte time.Time
+		remote                                                                               string
+	}
+	at := func(f func()) {
+		trMu.Lock()
+		f()
+		trMu.Unlock()
+	}
+	trace := &httptrace.ClientTrace{
+		GetConn:      func(string) { at(func() { tr.getConn = time.Now() }) },
+		DNSStart:     func(httptrace.DNSStartInfo) { at(func() { tr.dnsStart = time.Now() }) },
+		ConnectStart: func(string, string) { at(func() { tr.connStart = time.Now() }) },
+		ConnectDone: func(_, _ string, err error) {
+			if err == nil {
+				at(func() { tr.connDone = time.Now() })
+			}
+		},
+		TLSHandshakeStart: func() { at(func() { tr.tlsStart = time.Now() }) },
+		TLSHandshakeDone:  func(tls.ConnectionState, error) { at(func() { tr.tlsDone = time.Now() }) },
+		GotConn: func(ci httptrace.GotConnInfo) {
+			at(func() {
+				tr.gotConn = time.Now()
+				if ci.Conn != nil {
+					tr.remote = ci.Conn.RemoteAddr().String()
+				}
+			})
+		},
+		WroteRequest:         func(httptrace.WroteRequestInfo) { at(func() { tr.wrote = time.Now() }) },
+		GotFirstResponseByte: func() { at(func() { tr.firstByte = time.Now() }) },
+	}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), r.method, r.url, bodyReader)
+	if err != nil {
+		res.err, res.errCode = err, 1020
+		return res
+	}
+	for k, v := range vu.env.HTTP.Headers {
+		req.Header.Set(k, v)
+	}
+	ua := vu.env.HTTP.UserAgent
+	if ua == "" {
+		ua = DefaultUserAgent
+	}
+	req.Header.Set("User-Agent", ua)
+	if r.contentType != "" {
+		req.Header.Set("Content-Type", r.contentType)
+	}
+	for k, v := range r.headers {
+		if strings.EqualFold(k, "host") {
+			req.Host = v
+			continue
+		}
+		req.Header.Set(k, v)
+	}
+	for k, v := range r.cookies {
+		req.AddCookie(&http.Cookie{Name: k, Value: v})
+	}
+	maxRedirects := r.redirects
+	if maxRedirects < 0 {
+		maxRedirects = vu.env.HTTP.MaxRedirects
+	}
+	client := *vu.client
+	client.CheckRedirect = func(_ *http.Request, via []*http.Request) error {
+		if len(via) > maxRedirects {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	resp, err := client.Do(req)
+	if err == nil {
+		res.status = resp.StatusCode
+		res.statusText = resp.Status
+		res.proto = resp.Proto
+		res.headers = resp.Header
+		res.url = resp.Request.URL.String()
+		if r.responseType == "none" {
+			_, err = io.Copy(io.Discard, resp.Body)
+		} else {
+			res.body, err = io.ReadAll(resp.Body)
+		}
+		resp.Body.Close()
+	}
+	end := time.Now()
+	if err != nil {
+		res.err = err
+		res.errCode = errorCode(err)
+	}
+	trMu.Lock()
+	defer trMu.Unlock()
+	res.remoteAddr = tr.remote
+	// Phases as k6 defines them; missing events (errors, reused
+	// connections) leave their phase at zero.
+	t := &res.t
+	if !tr.getConn.IsZero() {
+		switch {
+		case !tr.dnsStart.IsZero():
+			t.blocked = tr.dnsStart.Sub(tr.getConn)
+		case !tr.connStart.IsZero():
+			t.blocked = tr.connStart.Sub(tr.getConn)
+		case !tr.gotConn.IsZero():
+			t.blocked = tr.gotConn.Sub(tr.getConn)
+		}
+	}
+	if !tr.connStart.IsZero() && !tr.connDone.IsZero() {
+		t.connecting = tr.connDone.Sub(tr.connStart)
+	}
+	if !tr.tlsStart.IsZero() && !tr.tlsDone.IsZero() {
+		t.tls = tr.tlsDone.Sub(tr.tlsStart)
+	}
+	if !tr.gotConn.IsZero() && !tr.wrote.IsZero() {
+		t.sending = tr.wrote.Sub(tr.gotConn)
+	}
+	if !tr.wrote.IsZero() && !tr.firstByte.IsZero() {
+		t.waiting = tr.firstByte.Sub(tr.wrote)
+	}
+	if !tr.firstByte.IsZero() {
+		t.receiving = end.Sub(tr.firstByte)
+	}
+	t.duration = t.sending + t.waiting + t.receiving
+	return res
+}
+
+// errorCode maps Go errors to k6's error codes for the error_code tag.
+func errorCode(err error) int {
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var uaErr x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err):
+		return 1050
+	case errors.As(err, &dnsErr):
+		return 1101
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return 1212
+	case errors.Is(err, syscall.ECONNRESET):
+		return 1220
+	case errors.As(err, &uaErr):
+		return 1311
+	case errors.As(err, &hostErr):
+		return 1320
+	case errors.As(err, &certErr):
+		return 1300
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return 1000
+	}
+	return 1000
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func (vu *VU) record(r *reqSpec, res *respData) {
+	cb := vu.respCallback
+	if cb == nil {
+		cb = defaultExpected
+	}
+	if r.cbSet {
+		cb = r.cb
+	}
+	status := strconv.Itoa(res.status)
+	expected := ""
+	if cb != nil {
+		expected = strconv.FormatBool(res.err == nil && cb.match(res.status))
+	}
+	var tags *metrics.TagSet
+	// Requests without custom tags reuse cached tag sets: building one
+	// (a map and a sort) per request is a measurable part of the cost.
+	key := ""
+	if len(r.tags) == 0 {
+		key = vu.scenario + "\x00" + vu.group + "\x00" + r.method + "\x00" + status + "\x00" + r.url + "\x00" + expected + "\x00" + strconv.Itoa(res.errCode)
+		tags = vu.reqTagCache[key]
+	}
+	if tags == nil {
+		m := map[string]string{"method": r.method, "status": status, "name": r.url}
+		if expected != "" {
+			m["expected_response"] = expected
+		}
+		if res.errCode != 0 {
+			m["error_code"] = strconv.Itoa(res.errCode)
+		}
+		for k, v := range r.tags {
+			m[k] = v
+		}
+		tags = vu.tags(m)
+		if key != "" {
+			if len(vu.reqTagCache) > 1000 {
+				clear(vu.reqTagCache) // unbounded URLs must not grow it forever
+			}
+			vu.reqTagCache[key] = tags
+		}
+	}
+	vu.addSample(metrics.HTTPReqs, tags, 1)
+	vu.addSample(metrics.HTTPReqDuration, tags, ms(res.t.duration))
+	vu.addSample(metrics.HTTPReqBlocked, tags, ms(res.t.blocked))
+	vu.addSample(metrics.HTTPReqConnecting, tags, ms(res.t.connecting))
+	vu.addSample(metrics.HTTPReqTLSHandshaking, tags, ms(res.t.tls))
+	vu.addSample(metrics.HTTPReqSending, tags, ms(res.t.sending))
+	vu.addSample(metrics.HTTPReqWaiting, tags, ms(res.t.waiting))
+	vu.addSample(metrics.HTTPReqReceiving, tags, ms(res.t.receiving))
+	if expected != "" {
+		f := 0.0
+		if expected == "false" {
+			f = 1
+		}
+		vu.addSample(metrics.HTTPReqFailed, tags, f)
+	}
+	vu.maybeFlush()
+	if res.err != nil && !errors.Is(res.err, context.Canceled) {
+		vu.env.log(LogEntry{Level: "warn", VU: vu.ID, Msg: fmt.Sprintf("Request Failed: %s %s: %v", r.method, r.url, res.err)})
+	}
+}
+
+// jsTimings is response.timings, in milliseconds.
+type jsTimings struct {
+	Blocked        float64 `js:"blocked"`
+	Connecting     float64 `js:"connecting"`
+	TLSHandshaking float64 `js:"tls_handshaking"`
+	Sending        float64 `js:"sending"`
+	Waiting        float64 `js:"waiting"`
+	Receiving      float64 `js:"receiving"`
+	Duration       float64 `js:"duration"`
+}
+
+// jsRequest is response.request.
+type jsRequest struct {
+	Method  string              `js:"method"`
+	URL     string              `js:"url"`
+	Body    string              `js:"body"`
+	Headers map[string][]string `js:"headers"`
+}
+
+// jsResponse is what http.get() and friends return. goja wraps the struct
+// and resolves fields when the script reads them, which costs far less per
+// request than building a JavaScript object property by property.
+type jsResponse struct {
+	Status     int               `js:"status"`
+	StatusText string            `js:"status_text"`
+	Proto      string            `js:"proto"`
+	URL        string            `js:"url"`
+	Error      string            `js:"error"`
+	ErrorCode  int               `js:"error_code"`
+	RemoteIP   string            `js:"remote_ip"`
+	RemotePort int               `js:"remote_port"`
+	Headers    map[string]string `js:"headers"`
+	Body       goja.Value        `js:"body"`
+	Timings    jsTimings         `js:"timings"`
+	Request    jsRequest         `js:"request"`
+
+	vu  *VU
+	raw []byte
+}
+
+// JSON parses the body (response.json([selector])).
+func (r *jsResponse) JSON(sel goja.Value) goja.Value {
+	if r.raw == nil {
+		r.vu.throw("response has no body to parse as JSON")
+	}
+	v, err := r.vu.jsonParse(goja.Undefined(), r.vu.rt.ToValue(string(r.raw)))
+	if err != nil {
+		panic(err)
+	}
+	if sel == nil || goja.IsUndefined(sel) {
+		return v
+	}
+	return selectPath(r.vu.rt, v, sel.String())
+}
+
+func (vu *VU) toJS(r *reqSpec, res *respData) goja.Value {
+	out := &jsResponse{
+		Status: res.status, StatusText: res.statusText, Proto: res.proto, URL: res.url,
+		ErrorCode: res.errCode, vu: vu, raw: res.body,
+		Headers: make(map[string]string, len(res.headers)),
+		Timings: jsTimings{
+			Blocked: ms(res.t.blocked), Connecting: ms(res.t.connecting), TLSHandshaking: ms(res.t.tls),
+			Sending: ms(res.t.sending), Waiting: ms(res.t.waiting), Receiving: ms(res.t.receiving), Duration: ms(res.t.duration),
+		},
+		Request: jsRequest{Method: r.method, URL: r.url, Body: string(r.body)},
+	}
+	if res.err != nil {
+		out.Error = res.err.Error()
+	}
+	if host, port, err := net.SplitHostPort(res.remoteAddr); err == nil {
+		out.RemoteIP = host
+		out.RemotePort, _ = strconv.Atoi(port)
+	}
+	for k, vs := range res.headers {
+		if len(vs) == 1 {
+			out.Headers[k] = vs[0]
+		} else {
+			out.Headers[k] = strings.Join(vs, ", ")
+		}
+	}
+	if len(r.headers) > 0 {
+		out.Request.Headers = make(map[string][]string, len(r.headers))
+		for k, v := range r.headers {
+			out.Request.Headers[k] = []string{v}
+		}
+	}
+	switch {
+	case r.responseType == "none" || res.err != nil && res.body == nil:
+		out.Body = goja.Null()
+		out.raw = nil
+	case r.responseType == "binary":
+		out.Body = vu.rt.ToValue(vu.rt.NewArrayBuffer(res.body))
+	default:
+		out.Body = vu.rt.ToValue(string(res.body))
+	}
+	return vu.rt.ToValue(out)
+}
+
+// selectPath follows a dotted path ("data.items.0.id") into a parsed JSON
+// value; it covers the common use of k6's json(selector).
+func selectPath(rt *goja.Runtime, v goja.Value, path string) goja.Value {
+	for _, part := range strings.Split(path, ".") {
+		o, ok := v.(*goja.Object)
+		if !ok || part == "" {
+			return goja.Undefined()
+		}
+		v = o.Get(part)
+		if v == nil {
+			return goja.Undefined()
+		}
+	}
+	return v
+}

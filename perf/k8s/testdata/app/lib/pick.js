@@ -1,0 +1,1 @@
+export function pick(a) { return a[Math.floor(Math.random() * a.length)]; }

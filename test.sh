@@ -98,23 +98,6 @@ go test -race -timeout 25m "${race_pkgs[@]}"
 step "go test (${#plain_pkgs[@]} packages)"
 go test -timeout 25m "${plain_pkgs[@]}"
 
-# --- lint: goroutine-leak analyzers (lint/, internal/cli/lint) -------------
-# The analyzer tests and the SARIF 2.1.0 schema check ran above with the
-# other packages; run them by name so a rename cannot drop them silently
-# (cached, so this costs nothing when they already passed).
-step "lint: analyzer tests, SARIF schema check, dynamic mode on a real leak"
-go test -run 'TestAnalyzer|TestSARIFValidatesAgainstSchema|TestRunFindsRealLeak' ./lint/...
-step "lint: gocli lint ./... on the project (must be clean)"
-go run ./cmd/gocli lint ./...
-# go vet runs a custom tool on every package without its result cache, so
-# the vet-tool mode is exercised on the lint packages only (gocli lint above
-# already covers the whole project with the same analyzers).
-step "lint: go vet -vettool=gocli"
-lintbin=$(mktemp -d)
-go build -o "$lintbin/gocli" ./cmd/gocli
-go vet -vettool="$lintbin/gocli" ./lint/... ./internal/cli/lint/
-rm -rf "$lintbin"
-
 # --- sandbox: etcdctl against a live cluster --------------------------------
 # Debian's etcdctl (a real etcd client, not ours) drives a detached
 # --processes sandbox: put/get/del, txn, watch, lease, lock, elect, member
@@ -126,6 +109,43 @@ sbxdir=$(mktemp -d)
 go build -o "$sbxdir/gocli" ./cmd/gocli
 scripts/test-sandbox-etcdctl.sh "$sbxdir/gocli"
 rm -rf "$sbxdir"
+# --- lint: goroutine-leak analyzers (lint/, internal/cli/lint) -------------
+# The analyzer tests and the SARIF 2.1.0 schema check ran above with the
+# other packages; run them by name so a rename cannot drop them silently
+# (cached, so this costs nothing when they already passed).
+step "lint: analyzer tests, SARIF schema check, dynamic mode on a real leak"
+go test -run 'TestAnalyzer|TestSARIFValidatesAgainstSchema|TestRunFindsRealLeak' ./lint/...
+step "lint: gocli lint ./... on the project (must be clean)"
+go run ./cmd/gocli lint ./...
+# go vet runs a custom tool over every dependency without its result cache,
+# so the vet-tool mode is checked on a small module with a known leak (gocli
+# lint above already covers the whole project with the same analyzers).
+step "lint: go vet -vettool=gocli finds a known leak"
+lintbin=$(mktemp -d)
+go build -o "$lintbin/gocli" ./cmd/gocli
+if vetout=$(cd lint/runner/testdata/leaky && go vet -vettool="$lintbin/gocli" ./... 2>&1); then
+	echo "go vet -vettool=gocli reported nothing on a leaking package"; exit 1
+fi
+if ! grep -q 'leaky.go:8:17: goroutine started at leaky.go:8 can block forever sending' <<<"$vetout"; then
+	echo "go vet -vettool=gocli: unexpected output:"; echo "$vetout"; exit 1
+fi
+rm -rf "$lintbin"
+# --- perf: arrival-rate accuracy -------------------------------------------
+# constant-arrival-rate must start iterations within 2% of the requested
+# rate over 10 s (a benchmark, so it runs once here rather than in go test).
+step "perf: arrival-rate accuracy benchmark (10 s)"
+perf_bench=$(go test -run '^$' -bench 'ConstantArrivalRateAccuracy' -benchtime 1x ./perf/executor/)
+echo "$perf_bench" | grep Benchmark
+perf_err=$(echo "$perf_bench" | awk '/Benchmark/ { for (i = 2; i <= NF; i++) if ($i == "rate-error-%") print $(i-1) }')
+if [ -z "$perf_err" ] || awk -v e="$perf_err" 'BEGIN { exit !(e > 2 || e < -2) }'; then
+	echo "perf: arrival rate off by ${perf_err:-?}% (limit 2%)"; exit 1
+fi
+# --- dashboard -------------------------------------------------------------
+# Its unit, golden-screen and end-to-end tests ran above under -race. Here the
+# render benchmark runs briefly so it cannot rot; docs/dashboard.md has the
+# figures and how they were measured.
+step "dashboard render benchmark (smoke)"
+go test ./dashboard -run '^$' -bench 'Render' -benchtime 20x
 
 # --- supplychain: interop with the real cosign and openssl, offline ---------
 # supplychain/testdata/interop.sh drives the gocli binary: cosign v2.6.5

@@ -399,6 +399,90 @@ func (c *checker) callee(call *ssa.Call) *ssa.Function {
 	return nil
 }
 
+// fieldCallee resolves a call through a func-typed struct field (le.cp(ctx))
+// to the one function the package ever stores in that field.
+func (c *checker) fieldCallee(call *ssa.Call) *ssa.Function {
+	ld, ok := call.Call.Value.(*ssa.UnOp)
+	if !ok || ld.Op != token.MUL {
+		return nil
+	}
+	fa, ok := ld.X.(*ssa.FieldAddr)
+	if !ok {
+		return nil
+	}
+	f := field(fa.X.Type(), fa.Field)
+	if c.m.Visible(f) {
+		return nil
+	}
+	var found *ssa.Function
+	for _, fn := range c.m.Funcs {
+		for _, b := range fn.Blocks {
+			for _, instr := range b.Instrs {
+				st, ok := instr.(*ssa.Store)
+				if !ok {
+					continue
+				}
+				a, ok := st.Addr.(*ssa.FieldAddr)
+				if !ok || field(a.X.Type(), a.Field) != f {
+					continue
+				}
+				g := c.storedFunc(st.Val, 0)
+				if g == nil || (found != nil && found != g) {
+					return nil
+				}
+				found = g
+			}
+		}
+	}
+	if found == nil || !c.m.InPkg(found) {
+		return nil
+	}
+	return found
+}
+
+// storedFunc returns the function a func value denotes, looking through
+// parameters whose call sites all pass the same function.
+func (c *checker) storedFunc(v ssa.Value, depth int) *ssa.Function {
+	if depth > 4 {
+		return nil
+	}
+	switch x := v.(type) {
+	case *ssa.Function:
+		return x
+	case *ssa.MakeClosure:
+		fn, _ := x.Fn.(*ssa.Function)
+		return fn
+	case *ssa.ChangeType:
+		return c.storedFunc(x.X, depth+1)
+	case *ssa.Parameter:
+		fn := x.Parent()
+		idx := -1
+		for j, p := range fn.Params {
+			if p == x {
+				idx = j
+			}
+		}
+		sites := c.m.Callers(fn)
+		if idx < 0 || len(sites) == 0 || (fn.Object() != nil && c.m.Visible(fn.Object())) {
+			return nil
+		}
+		var found *ssa.Function
+		for _, site := range sites {
+			args := site.Common().Args
+			if idx >= len(args) {
+				return nil
+			}
+			g := c.storedFunc(args[idx], depth+1)
+			if g == nil || (found != nil && g != found) {
+				return nil
+			}
+			found = g
+		}
+		return found
+	}
+	return nil
+}
+
 // callRefs maps a callee summary's operations to refs in the caller.
 func (c *checker) callRefs(call *ssa.Call, list []paramOp) []ref {
 	var out []ref
@@ -475,6 +559,23 @@ func (c *checker) walkLock(fn *ssa.Function, b *ssa.BasicBlock, idx int, lock sy
 				break
 			}
 			if call, ok := instr.(*ssa.Call); ok {
+				// A call through a func-typed field loses the receiver's
+				// identity: match the lock by its field instead.
+				if g := c.fieldCallee(call); g != nil && lock.ref.typeKey() != "" {
+					for _, po := range c.summarize(g, 0).acquires {
+						if po.typed == lock.ref.typeKey() && po.kind == opLock {
+							via := g.Name()
+							if ce := chanflow.FindCall(c.pass.Files, call.Pos()); ce != nil {
+								via = types.ExprString(ce.Fun) + " (" + g.Name() + ")"
+							}
+							c.doubleLock(lock, instr.Pos(), via)
+							stop = true
+						}
+					}
+					if stop {
+						break
+					}
+				}
 				if g := c.callee(call); g != nil {
 					s := c.summarize(g, 0)
 					// A callee that releases the lock it is handed (the

@@ -139,3 +139,30 @@ func (g *gossip) bootstrap() {
 		g.mu.Unlock()
 	}
 }
+
+// a callback stored in a field locks the same mutex.
+type lessor struct {
+	mu sync.Mutex
+	cp func()
+}
+
+func (l *lessor) checkpoint() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+}
+
+func (l *lessor) setCheckpointer(cp func()) { l.cp = cp }
+
+func (l *lessor) renew() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cp != nil {
+		l.cp() // want `l.mu is locked again by l.cp`
+	}
+}
+
+func newLessor() *lessor {
+	l := &lessor{}
+	l.setCheckpointer(func() { l.checkpoint() })
+	return l
+}

@@ -54,7 +54,12 @@ expect_exit() {
 # cosign runs without the offline guard and with its own HOME and TUF_ROOT
 # (it caches TUF metadata there): only gocli is under test here.
 mkdir -p cosign-home cosign-tuf
-cosign() { env -u HTTP_PROXY -u HTTPS_PROXY -u ALL_PROXY HOME="$work/cosign-home" TUF_ROOT="$work/cosign-tuf" "$COSIGN" "$@"; }
+# COSIGN_MAX_ATTACHMENT_SIZE: cosign refuses blobs over 128 MiB by default,
+# and an unstripped gocli binary is larger.
+cosign() {
+	env -u HTTP_PROXY -u HTTPS_PROXY -u ALL_PROXY HOME="$work/cosign-home" TUF_ROOT="$work/cosign-tuf" \
+		COSIGN_MAX_ATTACHMENT_SIZE=1073741824 "$COSIGN" "$@"
+}
 
 # cosign 2.x wants a trusted root for new-format bundles and would fetch one
 # with TUF; with a key and no transparency log an empty one is all it needs.

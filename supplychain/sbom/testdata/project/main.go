@@ -1,5 +1,15 @@
-// Package main is a fixture for SBOM tests: only its go.mod and go.sum
-// matter.
+// Command project is a fixture for SBOM tests: TestDirectory reads its
+// go.mod and go.sum, TestGoBinary builds it and reads the binary.
 package main
 
-func main() {}
+import (
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	cmd := &cobra.Command{Use: "project"}
+	fmt.Println(cmd.Use, uuid.NewString())
+}

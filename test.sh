@@ -59,22 +59,29 @@ go build -o "$scaffold_tmp/gocli" ./cmd/gocli
 "$scaffold_tmp/gocli" scaffold --service user --template istio --dir "$scaffold_tmp/user" >/dev/null
 (cd "$scaffold_tmp/user" && GOFLAGS=-mod=mod go mod download && "$scaffold_tmp/gocli" lint ./...)
 rm -rf "$scaffold_tmp"
-GOCLI_KUBE_TESTENV=""
-for cand in "${GOCLI_KUBE_TESTENV_OVERRIDE:-}" ../shared/tools/kube-testenv shared/tools/kube-testenv; do
-	if [ -n "$cand" ] && [ -f "$cand" ]; then
-		GOCLI_KUBE_TESTENV="$(cd "$(dirname "$cand")" && pwd)/$(basename "$cand")"
-		break
+# --- kube-apiserver for manifest validation ---------------------------------
+# scaffold's chart and perf's Job are checked by server-side dry-run against a
+# real kube-apiserver with the Istio CRDs (shared/tools/kube-testenv, beside
+# the repository). Build it once per machine here so the build is not charged
+# to a test timeout; tests find it through the absolute KUBE_TESTENV path.
+# GOCLI_SKIP_KUBE=1 skips those tests on a machine without it (never in CI).
+if [ "${GOCLI_SKIP_KUBE:-}" != "1" ]; then
+	KUBE_TESTENV_SCRIPT=""
+	for cand in "${KUBE_TESTENV:-}" ../shared/tools/kube-testenv shared/tools/kube-testenv; do
+		if [ -n "$cand" ] && [ -f "$cand" ]; then
+			KUBE_TESTENV_SCRIPT="$(cd "$(dirname "$cand")" && pwd)/$(basename "$cand")"
+			break
+		fi
+	done
+	if [ -z "$KUBE_TESTENV_SCRIPT" ]; then
+		echo "kube-testenv not found: expected ../shared/tools/kube-testenv beside the repository"
+		echo "(set GOCLI_SKIP_KUBE=1 to skip the tests that need kube-apiserver)"; exit 1
 	fi
-done
-if [ -n "$GOCLI_KUBE_TESTENV" ] && [ "${GOCLI_SKIP_KUBE:-}" != "1" ]; then
-	export GOCLI_KUBE_TESTENV
+	export KUBE_TESTENV="$KUBE_TESTENV_SCRIPT"
 	apt_tool kubectl kubectl
 	apt_tool openssl openssl
-	step "scaffold: build kube-testenv (once per machine)"
-	bash "$GOCLI_KUBE_TESTENV" build
-elif [ "${GOCLI_SKIP_KUBE:-}" != "1" ]; then
-	echo "kube-testenv not found beside the repository: skipping tests that need kube-apiserver"
-	export GOCLI_SKIP_KUBE=1
+	step "kube-testenv build (once per machine)"
+	bash "$KUBE_TESTENV" build
 fi
 
 # Packages with concurrency run under the race detector; the rest run plain
@@ -85,24 +92,6 @@ race_pkgs=(); plain_pkgs=()
 for p in "${all_pkgs[@]}"; do
 	if [[ $p =~ $RACE_PATTERN ]]; then race_pkgs+=("$p"); else plain_pkgs+=("$p"); fi
 done
-
-# --- perf: tools its tests need --------------------------------------------
-# perf/k8s validates the generated Job and ConfigMap with a server-side
-# dry-run against kube-testenv (../shared/tools); build it first so the build
-# is not charged to a test timeout. GOCLI_SKIP_KUBE=1 skips those tests.
-if [ "${GOCLI_SKIP_KUBE:-}" != "1" ]; then
-	KUBE_TESTENV=../shared/tools/kube-testenv
-	[ -f "$KUBE_TESTENV" ] || KUBE_TESTENV=shared/tools/kube-testenv
-	if [ -f "$KUBE_TESTENV" ]; then
-		apt_tool kubectl kubectl
-		apt_tool openssl openssl
-		step "kube-testenv build"
-		bash "$KUBE_TESTENV" build
-	else
-		echo "kube-testenv not found: skipping tests that need kube-apiserver"
-		export GOCLI_SKIP_KUBE=1
-	fi
-fi
 
 step "go test -race (${#race_pkgs[@]} packages)"
 go test -race -timeout 25m "${race_pkgs[@]}"
@@ -144,6 +133,12 @@ perf_err=$(echo "$perf_bench" | awk '/Benchmark/ { for (i = 2; i <= NF; i++) if 
 if [ -z "$perf_err" ] || awk -v e="$perf_err" 'BEGIN { exit !(e > 2 || e < -2) }'; then
 	echo "perf: arrival rate off by ${perf_err:-?}% (limit 2%)"; exit 1
 fi
+# --- dashboard -------------------------------------------------------------
+# Its unit, golden-screen and end-to-end tests ran above under -race. Here the
+# render benchmark runs briefly so it cannot rot; docs/dashboard.md has the
+# figures and how they were measured.
+step "dashboard render benchmark (smoke)"
+go test ./dashboard -run '^$' -bench 'Render' -benchtime 20x
 
 # --- release configuration -------------------------------------------------
 go_tool goreleaser github.com/goreleaser/goreleaser/v2@v2.15.1

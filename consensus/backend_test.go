@@ -1,7 +1,6 @@
 package consensus_test
 
 import (
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,7 +15,7 @@ import (
 
 func TestReplicatedRestartKeepsState(t *testing.T) {
 	dir := t.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := consensustest.ListenLoopback()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -123,6 +123,15 @@ func TestFollowerCatchesUpBySnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := c.Server(victim)
+	// Status is published at the end of each Ready, a moment after the
+	// applied index moves.
+	for st := s.Node().Status(); st.Applied < target; st = s.Node().Status() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("status never caught up: %+v", st)
+		case <-time.After(5 * time.Millisecond): // poll to the deadline
+		}
+	}
 	if st := s.Node().Status(); st.SnapshotIndex == 0 {
 		t.Fatalf("follower caught up without a snapshot: %+v", st)
 	}

@@ -18,8 +18,6 @@ var (
 	// others were already waiting for a leader; it was not committed and
 	// can be retried.
 	ErrProposalDropped = errors.New("consensus: proposal dropped (no leader, too many proposals waiting); retry")
-	// ErrNotLeader is returned by operations that must run on the leader.
-	ErrNotLeader = errors.New("consensus: not the leader")
 	// ErrReadTimeout is wrapped when a linearizable read could not be
 	// confirmed before its context ended.
 	ErrReadTimeout = errors.New("consensus: linearizable read not confirmed")

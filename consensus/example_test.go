@@ -137,7 +137,7 @@ func Example_lockWithLease() {
 		defer s.Close()
 	}
 
-	alice, _ := leader.LeaseGrant(ctx, 1, 0) // 1-second TTL
+	alice, _ := leader.LeaseGrant(ctx, 2, 0) // 2-second TTL
 	bob, _ := servers[1].LeaseGrant(ctx, 5, 0)
 
 	ok, _ := tryLock(ctx, servers[0], "db", alice.ID, "alice")
@@ -175,9 +175,13 @@ func Example_leaderElection() {
 	campaign := func(s *kv.Server, name string) (int64, bool) {
 		l, err := s.LeaseGrant(ctx, 10, 0)
 		if err != nil {
+			fmt.Println(name, "cannot campaign:", err)
 			return 0, false
 		}
-		ok, _ := tryLock(ctx, s, "leader", l.ID, name)
+		ok, err := tryLock(ctx, s, "leader", l.ID, name)
+		if err != nil {
+			fmt.Println(name, "cannot campaign:", err)
+		}
 		return l.ID, ok
 	}
 	leaseA, won := campaign(servers[0], "a")

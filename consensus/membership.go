@@ -233,6 +233,9 @@ func (n *Node) publishStatus() {
 	n.statusMu.Lock()
 	n.lastStatus = s
 	n.statusMu.Unlock()
+	// After the status: whoever sees the applied index move also sees a
+	// status at least that recent.
+	n.appliedIdx.Store(n.applied)
 }
 
 func roleOf(st raft.StateType) Role {

@@ -305,7 +305,6 @@ func (n *Node) restore(snap *raftpb.Snapshot) error {
 	n.confState = proto.Clone(md.GetConfState()).(*raftpb.ConfState)
 	n.applied = md.GetIndex()
 	n.snapIndex = md.GetIndex()
-	n.appliedIdx.Store(n.applied)
 	return nil
 }
 
@@ -356,7 +355,8 @@ func (n *Node) Term() uint64 { return n.termA.Load() }
 // IsLeader reports whether this node is the leader.
 func (n *Node) IsLeader() bool { return n.leaderID.Load() == n.id }
 
-// AppliedIndex returns the index of the last applied entry.
+// AppliedIndex returns the index of the last applied entry, as of the
+// last published Status (it never runs ahead of Status).
 func (n *Node) AppliedIndex() uint64 { return n.appliedIdx.Load() }
 
 // Done is closed when the node has stopped (by Stop or a fatal error).
@@ -859,7 +859,6 @@ func (n *Node) apply(ents []*raftpb.Entry) error {
 		n.applied = idx
 	}
 	if len(ents) > 0 {
-		n.appliedIdx.Store(n.applied)
 		n.metrics.appliedIndex.Set(float64(n.applied))
 	}
 	return nil

@@ -41,6 +41,7 @@ func (r BenchResult) Rate() float64 {
 	return float64(r.Writes) / r.Duration.Seconds()
 }
 
+// String is the one-line summary the dashboard shows.
 func (r BenchResult) String() string {
 	s := fmt.Sprintf("%d writes in %v (%s/s), p50 %v, p99 %v", r.Writes, r.Duration.Round(time.Millisecond),
 		human(r.Rate()), r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond))

@@ -68,10 +68,12 @@ func BenchmarkRenderFiltered(b *testing.B) {
 	m := benchModel(b)
 	m.filter = "node 7"
 	b.ReportAllocs()
+	cpu0 := cpuTime(b)
 	for b.Loop() {
 		_ = m.View()
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/render")
+	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/render")
 }
 
 // cpuTime is the process's user+system CPU time.

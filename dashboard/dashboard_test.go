@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/gocli/gocli/sandbox"
@@ -194,18 +196,26 @@ func TestReconnect(t *testing.T) {
 	waitText(t, tm, "node 3 elected leader (term 4)")
 }
 
-// TestResize: the screen always has the window's size.
+// TestResize: the screen always has the window's size, with and without
+// colour.
 func TestResize(t *testing.T) {
-	f := newFake(threeNodes(1, 2, 100))
-	tm, _ := start(t, f)
-	for _, size := range [][2]int{{80, 24}, {120, 40}, {60, 15}} {
-		tm.Send(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
-		s := waitScreen(t, tm, "the new size", func(s string) bool { return len(strings.Split(s, "\n")) == size[1] })
-		for i, l := range strings.Split(s, "\n") {
-			if w := len([]rune(l)); w > size[0] {
-				t.Errorf("%dx%d: line %d is %d wide: %q", size[0], size[1], i, w, l)
+	for _, color := range []bool{false, true} {
+		t.Run(fmt.Sprintf("color=%v", color), func(t *testing.T) {
+			f := newFake(threeNodes(1, 2, 100))
+			tm, _ := start(t, f, WithNoColor(!color))
+			for _, size := range [][2]int{{80, 24}, {120, 40}, {60, 15}, {200, 10}} {
+				tm.Send(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+				s := waitScreen(t, tm, "the new size", func(s string) bool { return len(strings.Split(s, "\n")) == size[1] })
+				if color != strings.Contains(s, "\x1b[") {
+					t.Errorf("colour %v, but ANSI sequences present: %v", color, !color)
+				}
+				for i, l := range strings.Split(s, "\n") {
+					if w := ansi.StringWidth(l); w > size[0] {
+						t.Errorf("%dx%d: line %d is %d wide: %q", size[0], size[1], i, w, l)
+					}
+				}
 			}
-		}
+		})
 	}
 }
 

@@ -1,13 +1,16 @@
 package dashboard
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
@@ -46,12 +49,26 @@ func (s *EtcdSource) Status(ctx context.Context) (sandbox.Status, error) {
 	if err != nil {
 		return sandbox.Status{}, fmt.Errorf("member list: %w", err)
 	}
-	st := sandbox.Status{Name: fmt.Sprintf("etcd %x", ml.Header.GetClusterId())}
-	rows := make([]sandbox.NodeStatus, len(ml.Members))
+	// The cluster ID is a 64-bit hash: too wide for the 80-column header.
+	st := sandbox.Status{Name: "etcd"}
+	// etcd member IDs are 64-bit hashes: the table numbers members 1..n in
+	// ID order and keeps the real ID, in hex as etcdctl prints it, as the
+	// name.
+	members := slices.Clone(ml.Members)
+	slices.SortFunc(members, func(a, b *etcdserverpb.Member) int { return cmp.Compare(a.ID, b.ID) })
+	ordinal := map[uint64]uint64{}
+	for i, mem := range members {
+		ordinal[mem.ID] = uint64(i + 1)
+	}
+	rows := make([]sandbox.NodeStatus, len(members))
 	var wg sync.WaitGroup
-	for i, mem := range ml.Members {
+	for i, mem := range members {
 		r := &rows[i]
-		r.ID, r.Name, r.Health, r.Role = mem.ID, mem.Name, "unreachable", "unknown"
+		r.ID, r.Name, r.Health, r.Role = uint64(i+1), fmt.Sprintf("%x", mem.ID), "unreachable", "unknown"
+		if mem.Name != "" {
+			r.Name += " " + mem.Name
+		}
+		memberID := mem.ID
 		if len(mem.PeerURLs) > 0 {
 			r.Peer = hostPort(mem.PeerURLs[0])
 		}
@@ -70,11 +87,11 @@ func (s *EtcdSource) Status(ctx context.Context) (sandbox.Status, error) {
 			if err != nil {
 				return
 			}
-			r.Term, r.Leader, r.Commit, r.Applied = ms.RaftTerm, ms.Leader, ms.RaftIndex, ms.RaftAppliedIndex
+			r.Term, r.Leader, r.Commit, r.Applied = ms.RaftTerm, ordinal[ms.Leader], ms.RaftIndex, ms.RaftAppliedIndex
 			switch {
 			case learner:
 				r.Role = "learner"
-			case ms.Leader == r.ID:
+			case ms.Leader == memberID:
 				r.Role = "leader"
 			default:
 				r.Role = "follower"

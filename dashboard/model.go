@@ -198,6 +198,7 @@ type Model struct {
 	prevCommitAt time.Time
 	prevHist     Histogram
 	scraping     bool
+	lastScrape   time.Time
 
 	// UI state.
 	screen      screen
@@ -213,7 +214,6 @@ type Model struct {
 	flash       string
 	flashErr    bool
 	benching    bool
-	lastBench   *BenchResult
 	quitting    bool
 }
 
@@ -323,7 +323,6 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		r := msg.Result
-		m.lastBench = &r
 		m.setFlash("bench: "+r.String(), false)
 		m.addLocal("bench: "+r.String(), false)
 		return m, m.requestStatus()
@@ -394,9 +393,11 @@ func (m *Model) onStatus(msg StatusMsg) tea.Cmd {
 		m.subscribing = true
 		cmds = append(cmds, m.subscribe())
 	}
-	if m.scrape != nil && !m.scraping {
+	// Latency samples follow the refresh period, like throughput, however
+	// many event-driven fetches come in between.
+	if m.scrape != nil && !m.scraping && msg.At.Sub(m.lastScrape) >= m.refresh*9/10 {
 		if addrs := m.httpAddrs(); len(addrs) > 0 {
-			m.scraping = true
+			m.scraping, m.lastScrape = true, msg.At
 			cmds = append(cmds, m.scrapeLatency(addrs))
 		}
 	}

@@ -22,13 +22,12 @@ func (s *series) push(v float64) {
 	}
 }
 
+// last is the newest sample; false when there is none or it is a gap.
 func (s *series) last() (float64, bool) {
-	for i := len(s.vals) - 1; i >= 0; i-- {
-		if s.vals[i] >= 0 {
-			return s.vals[i], true
-		}
+	if len(s.vals) == 0 || s.vals[len(s.vals)-1] < 0 {
+		return 0, false
 	}
-	return 0, false
+	return s.vals[len(s.vals)-1], true
 }
 
 var sparkRunes = []rune("▁▂▃▄▅▆▇█")

@@ -159,7 +159,11 @@ func (m *Model) connLine() string {
 
 func (m *Model) faultLine(w int) string {
 	if m.conn == connDisconnected && m.lastErr != nil {
-		return m.st.bad.Render(fmt.Sprintf("disconnected, retrying in %v: %s", m.backoff(), oneLine(m.lastErr.Error())))
+		seen := ""
+		if m.haveStatus {
+			seen = ", last seen " + m.statusAt.In(m.loc).Format("15:04:05")
+		}
+		return m.st.bad.Render(fmt.Sprintf("disconnected, retrying in %v%s: %s", m.backoff(), seen, oneLine(m.lastErr.Error())))
 	}
 	if m.readOnly != "" {
 		return m.st.dim.Render("read-only: " + m.readOnly)
@@ -309,9 +313,9 @@ func (m *Model) sparkLines(w int) []string {
 		now, ok := s.last()
 		nowS := "-"
 		if ok {
-			nowS = human(now)
+			nowS = human(now) + unit
 		}
-		return fmt.Sprintf("  %-*s%s  now %s%s max %s%s", label, name, m.st.leader.Render(sp), nowS, unit, human(peak), unit)
+		return fmt.Sprintf("  %-*s%s  now %s max %s%s", label, name, m.st.leader.Render(sp), nowS, human(peak), unit)
 	}
 	p99None := "n/a (needs the nodes' /metrics)"
 	if m.scrape != nil {
@@ -338,7 +342,7 @@ func (m *Model) timelineRows(rows int) []string {
 		}
 		if i > 0 && c.Leader != 0 {
 			if prev := m.timeline[i-1]; prev.Leader != 0 {
-				what += fmt.Sprintf(" (after node %d, %v)", prev.Leader, c.At.Sub(prev.At).Round(time.Second))
+				what += fmt.Sprintf(" (node %d led %v)", prev.Leader, c.At.Sub(prev.At).Round(time.Second))
 			}
 		}
 		out = append(out, fmt.Sprintf("    %s  term %-4d %s", c.At.In(m.loc).Format("15:04:05"), c.Term, what))

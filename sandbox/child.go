@@ -71,7 +71,7 @@ func agentHandlers(mux *http.ServeMux, ns *nodeServer, filter *Filter) {
 	reply := func(w http.ResponseWriter, v any, err error) {
 		w.Header().Set("Content-Type", "application/json")
 		if err != nil {
-			retry := errors.Is(err, consensus.ErrProposalDropped) || errors.Is(err, consensus.ErrNotLeader) ||
+			retry := errors.Is(err, consensus.ErrProposalDropped) || errors.Is(err, consensus.ErrNotProposed) ||
 				errors.Is(err, context.DeadlineExceeded) || errors.Is(err, consensus.ErrStopped)
 			w.WriteHeader(http.StatusConflict)
 			_ = json.NewEncoder(w).Encode(agentError{Message: err.Error(), Retryable: retry})

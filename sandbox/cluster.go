@@ -749,7 +749,7 @@ func (c *Cluster) retryOnLeader(ctx context.Context, f func(context.Context, mem
 			return err
 		}
 		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, consensus.ErrProposalDropped) &&
-			!errors.Is(err, consensus.ErrStopped) && !errors.Is(err, consensus.ErrNotLeader) && !isRetryable(err) {
+			!errors.Is(err, consensus.ErrStopped) && !errors.Is(err, consensus.ErrNotProposed) && !isRetryable(err) {
 			return err
 		}
 		select {
@@ -890,7 +890,7 @@ func (c *Cluster) Close() error {
 			continue
 		}
 		_ = m.setPaused(false)
-		if err := m.kill(); err != nil {
+		if err := m.stop(); err != nil {
 			errs = append(errs, fmt.Errorf("stop node %d: %w", id, err))
 		}
 	}

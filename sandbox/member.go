@@ -17,6 +17,9 @@ type member interface {
 	start(peers []consensus.Peer) error
 	// kill stops the node abruptly (SIGKILL for a process).
 	kill() error
+	// stop stops the node cleanly (SIGTERM, then SIGKILL after a grace
+	// period, for a process).
+	stop() error
 	// alive reports whether the node is running (paused counts).
 	alive() bool
 	// setPaused freezes or thaws the node.
@@ -62,6 +65,8 @@ func (m *localMember) kill() error {
 	}
 	return ns.stop()
 }
+
+func (m *localMember) stop() error { return m.kill() }
 
 func (m *localMember) alive() bool { return m.ns.Load() != nil }
 

@@ -126,6 +126,22 @@ func (m *procMember) kill() error {
 	return nil
 }
 
+func (m *procMember) stop() error {
+	p := m.p.Swap(nil)
+	if p == nil {
+		return nil
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGCONT) // a paused child must run to exit
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+	return nil
+}
+
 func (m *procMember) alive() bool { return m.p.Load() != nil }
 
 func (m *procMember) setPaused(paused bool) error {

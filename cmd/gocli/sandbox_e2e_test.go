@@ -300,3 +300,52 @@ func TestSandboxBadInput(t *testing.T) {
 		t.Fatalf("purged cluster still listed: %s", out)
 	}
 }
+
+// TestSandboxStaleRecovery kills -9 the process that runs a --processes
+// cluster: its children notice and exit, the cluster shows as stopped,
+// and the next up resumes it from its folder with its data.
+func TestSandboxStaleRecovery(t *testing.T) {
+	g := newGocli(t)
+	const name = "stale"
+	g.mustRun("sandbox", "up", "--detach", "--processes", "--port", "0", "--tick", "50ms", "--name", name)
+	t.Cleanup(func() { g.run("sandbox", "down", "--purge", "--name", name) })
+	g.mustRun("sandbox", "put", "survivor", "yes", "--name", name)
+	var childPIDs []int
+	for _, n := range g.status(name).Nodes {
+		childPIDs = append(childPIDs, n.PID)
+	}
+	pidFile := filepath.Join(g.state, "gocli", "sandbox", name, "pid")
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var owner int
+	fmt.Sscan(string(b), &owner)
+	if err := syscall.Kill(owner, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill -9 owner %d: %v", owner, err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		alive := 0
+		for _, p := range childPIDs {
+			if syscall.Kill(p, 0) == nil {
+				alive++
+			}
+		}
+		out := g.mustRun("sandbox", "list", "-o", "json")
+		if alive == 0 && strings.Contains(out, `"running": false`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the owner died: %d children alive, list %s", alive, out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if _, errOut, code := g.run("sandbox", "status", "--name", name); code != 1 || !strings.Contains(errOut, "not running") {
+		t.Fatalf("status of a crashed cluster: exit %d, %q", code, errOut)
+	}
+	g.mustRun("sandbox", "up", "--detach", "--processes", "--name", name)
+	if out := g.mustRun("sandbox", "get", "survivor", "--name", name); out != "survivor\nyes\n" {
+		t.Fatalf("after recovery get = %q", out)
+	}
+}

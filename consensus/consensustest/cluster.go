@@ -75,7 +75,7 @@ func NewCluster(t testing.TB, n int, opts ...Options) *Cluster {
 	lns := map[uint64]net.Listener{}
 	var peers []consensus.Peer
 	for id := uint64(1); id <= uint64(n); id++ {
-		ln, err := c.listen("127.0.0.1:0")
+		ln, err := c.listen("")
 		if err != nil {
 			t.Fatalf("listen: %v", err)
 		}
@@ -96,6 +96,9 @@ func NewCluster(t testing.TB, n int, opts ...Options) *Cluster {
 func (c *Cluster) listen(addr string) (net.Listener, error) {
 	if c.net != nil {
 		return nil, nil
+	}
+	if addr == "" {
+		return ListenLoopback()
 	}
 	return net.Listen("tcp", addr)
 }
@@ -277,7 +280,7 @@ func (c *Cluster) Restart(id uint64) error {
 
 // AddNode adds a new voter (or learner) through the leader and starts it.
 func (c *Cluster) AddNode(ctx context.Context, learner bool) (uint64, error) {
-	ln, err := c.listen("127.0.0.1:0")
+	ln, err := c.listen("")
 	if err != nil {
 		return 0, err
 	}

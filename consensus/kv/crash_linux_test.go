@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/gocli/gocli/consensus"
+	"github.com/gocli/gocli/consensus/consensustest"
 	"github.com/gocli/gocli/consensus/kv"
 )
 
@@ -54,6 +56,7 @@ func childMain(spec string) int {
 	cfg.SnapshotEntries = 100 // exercise snapshots and WAL release across crashes
 	cfg.CatchUpEntries = 20
 	cfg.SegmentSize = 16 << 10
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	for _, p := range cc.Peers {
 		if p.ID == cc.ID {
 			cfg.ListenAddr = p.Addr
@@ -96,8 +99,14 @@ func childMain(spec string) int {
 		}
 		io.WriteString(w, "ok")
 	})
-	srv := &http.Server{Addr: cc.APIAddr, Handler: mux}
-	go srv.ListenAndServe()
+	ln, err := net.Listen("tcp", cc.APIAddr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "listen for the test API:", err)
+		s.Close()
+		return 1
+	}
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(ln)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	select {
@@ -110,8 +119,10 @@ func childMain(spec string) int {
 	return 0
 }
 
+// freeAddr picks a port outside the ephemeral range, so that no outgoing
+// connection takes it while its node is down between kill and restart.
 func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := consensustest.ListenLoopback()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +197,12 @@ func TestCrashDurability(t *testing.T) {
 			}
 			time.Sleep(20 * time.Millisecond) // poll to a deadline
 		}
-		t.Fatalf("node %d not ready; see %s", id, filepath.Join(dir, fmt.Sprintf("node%d.log", id)))
+		for nid := uint64(1); nid <= 3; nid++ {
+			b, _ := os.ReadFile(filepath.Join(dir, fmt.Sprintf("node%d.log", nid)))
+			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+			t.Logf("node %d log tail:\n%s", nid, strings.Join(lines[max(0, len(lines)-25):], "\n"))
+		}
+		t.Fatalf("node %d not ready", id)
 	}
 	for id := uint64(1); id <= 3; id++ {
 		waitReady(id)

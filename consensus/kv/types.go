@@ -5,18 +5,17 @@ import "errors"
 // Errors with etcd's meaning. They are part of a command's outcome, so
 // every node returns the same one.
 var (
-	ErrCompacted       = errors.New("kv: requested revision has been compacted")
-	ErrFutureRev       = errors.New("kv: requested revision is in the future")
-	ErrLeaseNotFound   = errors.New("kv: lease not found")
-	ErrLeaseExists     = errors.New("kv: lease already exists")
-	ErrEmptyKey        = errors.New("kv: key is not provided")
-	ErrWatcherLagging  = errors.New("kv: watcher fell too far behind and was cancelled; re-watch from the last revision seen")
-	ErrInvalidTTL      = errors.New("kv: lease TTL must be positive")
-	ErrUnknownCommand  = errors.New("kv: unknown command")
-	ErrTooManyWatchers = errors.New("kv: too many watchers")
-	ErrKeyNotFound     = errors.New("kv: key not found")
-	ErrValueProvided   = errors.New("kv: value is provided")
-	ErrLeaseProvided   = errors.New("kv: lease is provided")
+	ErrCompacted      = errors.New("kv: requested revision has been compacted")
+	ErrFutureRev      = errors.New("kv: requested revision is in the future")
+	ErrLeaseNotFound  = errors.New("kv: lease not found")
+	ErrLeaseExists    = errors.New("kv: lease already exists")
+	ErrEmptyKey       = errors.New("kv: key is not provided")
+	ErrWatcherLagging = errors.New("kv: watcher fell too far behind and was cancelled; re-watch from the last revision seen")
+	ErrInvalidTTL     = errors.New("kv: lease TTL must be positive")
+	ErrUnknownCommand = errors.New("kv: unknown command")
+	ErrKeyNotFound    = errors.New("kv: key not found")
+	ErrValueProvided  = errors.New("kv: value is provided")
+	ErrLeaseProvided  = errors.New("kv: lease is provided")
 )
 
 // KeyValue is a key and its value with etcd's mvcc metadata.

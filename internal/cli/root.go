@@ -50,11 +50,11 @@ thresholds failed (see docs/cli.md).`,
 	pf.StringVar(&g.ConfigFile, "config", "", "config file to use instead of gocli.yaml discovery")
 
 	cmd.AddCommand(version.NewCmdVersion(f, nil))
-	cmd.AddCommand(scaffold.NewCmdScaffold(f, nil))
 	cmd.AddCommand(sandboxcmd.NewCmdSandbox(f))
 	cmd.AddCommand(dashboardcmd.NewCmdDashboard(f, nil))
 	cmd.AddCommand(lint.NewCmdLint(f, nil))
 	cmd.AddCommand(perfcmd.NewCmdPerf(f, nil))
+	cmd.AddCommand(scaffold.NewCmdScaffold(f, nil))
 	return cmd
 }
 

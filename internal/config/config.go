@@ -30,13 +30,15 @@ type Config struct {
 	Output string `yaml:"output,omitempty"`
 	// NoColor disables colour like --no-color.
 	NoColor bool `yaml:"noColor,omitempty"`
-	// Scaffold configures `gocli scaffold`.
-	Scaffold Scaffold `yaml:"scaffold,omitempty"`
 	// Lint configures `gocli lint`.
 	Lint Lint `yaml:"lint,omitempty"`
 
+	// Sandbox holds defaults for gocli sandbox.
+	Sandbox Sandbox `yaml:"sandbox,omitempty"`
 	// Perf configures `gocli perf` (perf.go).
 	Perf Perf `yaml:"perf,omitempty"`
+	// Scaffold configures `gocli scaffold`.
+	Scaffold Scaffold `yaml:"scaffold,omitempty"`
 
 	// Files lists the files that were merged, lowest precedence first.
 	Files []string `yaml:"-"`
@@ -52,7 +54,7 @@ func (c *Config) Validate() error {
 	if err := c.Perf.Validate(); err != nil {
 		return err
 	}
-	return nil
+	return c.Sandbox.Validate()
 }
 
 // Paths says where configuration is read from. Empty fields are skipped.

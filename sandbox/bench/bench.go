@@ -40,6 +40,9 @@ type Options struct {
 	Key string
 	// Consistency is "l" (linearizable) or "s" (serializable) for range.
 	Consistency string
+	// Rate caps requests per second across all clients (0: as fast as
+	// they complete), like etcd benchmark's --rate.
+	Rate int
 	// Seed makes the keys repeatable.
 	Seed uint64
 	// Progress, when set, is called with the number of completed requests
@@ -86,6 +89,8 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("consistency %q: use l or s", o.Consistency)
 	case o.Clients < 1 || o.Conns < 1 || o.Total < 1:
 		return errors.New("clients, conns and total must be positive")
+	case o.Rate < 0:
+		return errors.New("rate must not be negative")
 	case o.KeySize < 1 || o.ValSize < 0:
 		return errors.New("key size must be positive and value size not negative")
 	}
@@ -175,6 +180,27 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			}
 		}
 	}()
+	var tokens chan struct{}
+	if o.Rate > 0 {
+		// The limiter goroutine is owned by progCtx and ends with it.
+		tokens = make(chan struct{})
+		go func() {
+			t := time.NewTicker(time.Second / time.Duration(o.Rate))
+			defer t.Stop()
+			for {
+				select {
+				case <-progCtx.Done():
+					return
+				case <-t.C:
+					select {
+					case tokens <- struct{}{}:
+					case <-progCtx.Done():
+						return
+					}
+				}
+			}
+		}()
+	}
 	for ci := 0; ci < o.Clients; ci++ {
 		wg.Add(1)
 		go func() {
@@ -187,6 +213,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 				ropts = append(ropts, clientv3.WithSerializable())
 			}
 			for next.Add(1) <= int64(o.Total) {
+				if tokens != nil {
+					select {
+					case <-tokens:
+					case <-ctx.Done():
+						return
+					}
+				}
 				if ctx.Err() != nil {
 					return
 				}

@@ -57,7 +57,9 @@ func runCheck(t *testing.T, seed uint64, nemeses []string, processes bool) {
 		}
 		t.Fatalf("seed %d (%v): %s after %d operations; faults %v; visualization %s", seed, nemeses, res.Verdict, res.Operations, res.Faults, keep)
 	}
-	if res.Operations < 20 {
+	// A floor, not a speed claim: a run that completes almost nothing
+	// checks almost nothing.
+	if res.Operations < 5 {
 		t.Fatalf("seed %d: only %d operations recorded", seed, res.Operations)
 	}
 	if len(nemeses) > 0 && len(res.Faults) == 0 {

@@ -125,6 +125,24 @@ func TestClientV3Watch(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("events = %v, want %v", got, want)
 	}
+	// A progress request answers every watch on the stream with the
+	// current revision.
+	if err := cli.RequestProgress(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		select {
+		case r := <-wch:
+			if r.IsProgressNotify() {
+				if r.Header.Revision < first.Header.Revision+2 {
+					t.Fatalf("progress at revision %d, want at least %d", r.Header.Revision, first.Header.Revision+2)
+				}
+				return
+			}
+		case <-ctx.Done():
+			t.Fatal("no progress notification")
+		}
+	}
 }
 
 func TestClientV3LeaseExpiryDeletesKeys(t *testing.T) {

@@ -46,8 +46,6 @@ func toGRPC(err error) error {
 		return rpctypes.ErrGRPCTimeout
 	case errors.Is(err, consensus.ErrStopped):
 		return rpctypes.ErrGRPCStopped
-	case errors.Is(err, consensus.ErrNotLeader):
-		return rpctypes.ErrGRPCNotLeader
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, err.Error())
 	case errors.Is(err, context.Canceled):

@@ -79,6 +79,13 @@ overview once (text, or JSON with -o json) and exits. See docs/dashboard.md.`,
 				}
 			}
 			if len(opts.Endpoints) == 0 {
+				// Like the sandbox commands: sandbox.name in gocli.yaml
+				// names the default cluster.
+				if !cmd.Flags().Changed("name") && f.Config != nil {
+					if cfg, err := f.Config(); err == nil && cfg != nil && cfg.Sandbox.Name != "" {
+						opts.Name = cfg.Sandbox.Name
+					}
+				}
 				if err := sandbox.ValidateName(opts.Name); err != nil {
 					return command.FlagErrorf("--name: %v", err)
 				}
@@ -92,7 +99,7 @@ overview once (text, or JSON with -o json) and exits. See docs/dashboard.md.`,
 			return runDashboard(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Name, "name", "dev", "sandbox cluster to attach to")
+	cmd.Flags().StringVar(&opts.Name, "name", "dev", "sandbox cluster to attach to (default: sandbox.name in gocli.yaml, else dev)")
 	cmd.Flags().StringSliceVar(&opts.Endpoints, "endpoints", nil, "attach read-only to these etcd v3 endpoints (host:port,...)")
 	cmd.Flags().BoolVar(&opts.Once, "once", false, "print the overview once and exit")
 	cmd.Flags().DurationVar(&opts.Refresh, "refresh", dashboard.DefaultRefresh, "slow status refresh period (events update the view at once)")

@@ -13,6 +13,7 @@ import (
 	"github.com/gocli/gocli/dashboard"
 	"github.com/gocli/gocli/internal/cli/command"
 	"github.com/gocli/gocli/internal/cli/iostreams"
+	"github.com/gocli/gocli/internal/config"
 	"github.com/gocli/gocli/sandbox"
 )
 
@@ -32,10 +33,14 @@ func TestNewCmdDashboard(t *testing.T) {
 		{"bad name", []string{"--name", "Bad_Name"}, Options{}, "--name"},
 		{"bad refresh", []string{"--refresh", "0s"}, Options{}, "--refresh"},
 		{"args", []string{"extra"}, Options{}, "unknown command"},
+		{"name from gocli.yaml", nil, Options{Name: "fromcfg", Refresh: dashboard.DefaultRefresh}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &command.Factory{Globals: &command.Globals{Output: "text"}}
+			if tt.name == "name from gocli.yaml" {
+				f.Config = func() (*config.Config, error) { return &config.Config{Sandbox: config.Sandbox{Name: "fromcfg"}}, nil }
+			}
 			var got *Options
 			cmd := NewCmdDashboard(f, func(_ context.Context, o *Options) error { got = o; return nil })
 			cmd.SetArgs(tt.args)

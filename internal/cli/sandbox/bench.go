@@ -64,6 +64,7 @@ etcd v3 API, so --endpoints can point at a real etcd for comparison; without
 	fl.IntVar(&opts.KeySize, "key-size", 8, "put key size in bytes")
 	fl.IntVar(&opts.KeySpace, "key-space-size", 100000, "number of distinct keys puts write")
 	fl.StringVar(&opts.Key, "key", "foo", "key that range reads")
+	fl.IntVar(&opts.Rate, "rate", 0, "cap on requests per second (0: unlimited)")
 	fl.StringVar(&opts.Consistency, "consistency", "l", "range consistency: l (linearizable) or s (serializable)")
 	return cmd
 }

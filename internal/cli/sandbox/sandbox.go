@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/gocli/gocli/internal/cli/command"
+	"github.com/gocli/gocli/internal/config"
 	"github.com/gocli/gocli/sandbox"
 	"github.com/gocli/gocli/sandbox/control"
 )
@@ -65,13 +66,33 @@ $XDG_STATE_HOME/gocli/sandbox/<name>/. See docs/sandbox.md.`,
 type Target struct {
 	Factory *command.Factory
 	Name    string
+	cmd     *cobra.Command
 }
 
 func addNameFlag(cmd *cobra.Command, t *Target) {
-	cmd.Flags().StringVar(&t.Name, "name", "dev", "cluster name")
+	cmd.Flags().StringVar(&t.Name, "name", "dev", "cluster name (default: sandbox.name in gocli.yaml, else dev)")
+	t.cmd = cmd
+}
+
+// sandboxConfig returns the sandbox section of the configuration, or an
+// empty one when there is none (tests build factories without config).
+func sandboxConfig(f *command.Factory) config.Sandbox {
+	if f == nil || f.Config == nil {
+		return config.Sandbox{}
+	}
+	cfg, err := f.Config()
+	if err != nil || cfg == nil {
+		return config.Sandbox{}
+	}
+	return cfg.Sandbox
 }
 
 func (t *Target) manager() (*sandbox.Manager, error) {
+	if t.cmd != nil && !t.cmd.Flags().Changed("name") {
+		if n := sandboxConfig(t.Factory).Name; n != "" {
+			t.Name = n
+		}
+	}
 	if t.Factory.Sandbox == nil {
 		return sandbox.NewManager(""), nil
 	}

@@ -211,6 +211,44 @@ func TestRunUpAndUse(t *testing.T) {
 	if s := must("text", "del", "greeting"); s != "1\n" {
 		t.Fatalf("del = %q", s)
 	}
+	// txn reads etcdctl's syntax from stdin.
+	{
+		f, out, _ := testFactory(t, root, "text")
+		f.IO.In = strings.NewReader("version(\"greeting\") = \"0\"\n\nput greeting hi\nget greeting\n\nput greeting never\n")
+		cmd := NewCmdSandbox(f)
+		cmd.SetArgs([]string{"txn", "--name", "unit"})
+		if err := cmd.ExecuteContext(ctx); err != nil || out.String() != "SUCCESS\n\nOK\n\ngreeting\nhi\n" {
+			t.Fatalf("txn = %q, %v", out.String(), err)
+		}
+	}
+	// watch prints events until its context ends.
+	{
+		f, out, _ := testFactory(t, root, "text")
+		wctx, wcancel := context.WithCancel(ctx)
+		cmd := NewCmdSandbox(f)
+		cmd.SetArgs([]string{"watch", "w/", "--prefix", "--name", "unit"})
+		wdone := make(chan error, 1)
+		go func() { wdone <- cmd.ExecuteContext(wctx) }()
+		deadline := time.Now().Add(20 * time.Second)
+		for i := 0; !strings.Contains(out.String(), "PUT\nw/k\n"); i++ {
+			if time.Now().After(deadline) {
+				t.Fatalf("watch printed %q", out.String())
+			}
+			must("text", "put", "w/k", "v")
+			time.Sleep(50 * time.Millisecond)
+		}
+		wcancel()
+		if err := <-wdone; err != nil {
+			t.Fatalf("watch after cancel: %v", err)
+		}
+	}
+	var lr leaseResult
+	if err := json.Unmarshal([]byte(must("json", "lease", "grant", "30")), &lr); err != nil || lr.ID == "" || lr.TTL != 30 {
+		t.Fatalf("lease grant -o json = %+v, %v", lr, err)
+	}
+	if s := must("text", "lease", "revoke", lr.ID); !strings.Contains(s, "revoked") {
+		t.Fatalf("lease revoke = %q", s)
+	}
 	var st sandbox.Status
 	if err := json.Unmarshal([]byte(must("json", "status")), &st); err != nil || st.Leader == 0 || len(st.Nodes) != 3 {
 		t.Fatalf("status -o json = %+v, %v", st, err)

@@ -75,6 +75,9 @@ and --port+200+i-1 (HTTP gateway, /health, /metrics).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.PortSet = cmd.Flags().Changed("port")
 			opts.NodesSet = cmd.Flags().Changed("nodes")
+			if err := applyUpConfig(cmd, opts); err != nil {
+				return err
+			}
 			if err := sandbox.ValidateName(opts.Name); err != nil {
 				return command.FlagErrorf("--name: %v", err)
 			}
@@ -104,6 +107,33 @@ and --port+200+i-1 (HTTP gateway, /health, /metrics).`,
 	fl.StringVar(&opts.ControlAddr, "control-addr", "", "serve the control API on this loopback address instead of a unix socket")
 	fl.Uint64Var(&opts.Seed, "seed", 0, "seed for fault randomness (default: from the clock)")
 	return cmd
+}
+
+// applyUpConfig takes defaults from gocli.yaml's sandbox section for the
+// flags that were not given.
+func applyUpConfig(cmd *cobra.Command, opts *UpOptions) error {
+	sc := sandboxConfig(opts.Factory)
+	fl := cmd.Flags()
+	if !fl.Changed("name") && sc.Name != "" {
+		opts.Name = sc.Name
+	}
+	if !fl.Changed("nodes") && sc.Nodes != 0 {
+		opts.Nodes = sc.Nodes
+	}
+	if !fl.Changed("tick") {
+		if d, err := sc.TickDuration(); err != nil {
+			return command.InputErrorf("config: %v", err)
+		} else if d != 0 {
+			opts.Tick = d
+		}
+	}
+	if !fl.Changed("port") && sc.Port != nil {
+		opts.Port, opts.PortSet = *sc.Port, true
+	}
+	if !fl.Changed("processes") && sc.Processes {
+		opts.Processes = true
+	}
+	return nil
 }
 
 type upResult struct {

@@ -78,6 +78,7 @@ if [ "${GOCLI_SKIP_KUBE:-}" != "1" ]; then
 		echo "(set GOCLI_SKIP_KUBE=1 to skip the tests that need kube-apiserver)"; exit 1
 	fi
 	export KUBE_TESTENV="$KUBE_TESTENV_SCRIPT" GOCLI_KUBE_TESTENV="$KUBE_TESTENV_SCRIPT"
+	apt_tool kubectl kubectl
 	apt_tool openssl openssl
 	step "kube-testenv build (once per machine)"
 	bash "$KUBE_TESTENV" build

@@ -38,12 +38,12 @@ type kubeEnv struct {
 	owned bool
 }
 
-// kubeTestenvPath finds the kube-testenv script: $GOCLI_KUBE_TESTENV (an
-// absolute path, as test.sh exports it), or shared/tools/kube-testenv
-// beside or inside the repository root.
+// kubeTestenvPath finds the kube-testenv script: $KUBE_TESTENV (test.sh
+// exports it as an absolute path), or shared/tools/kube-testenv beside or
+// inside the repository root.
 func kubeTestenvPath() (string, error) {
-	if p := os.Getenv("GOCLI_KUBE_TESTENV"); p != "" {
-		return filepath.Abs(p)
+	if p := os.Getenv("KUBE_TESTENV"); p != "" && filepath.IsAbs(p) {
+		return p, nil
 	}
 	wd, err := os.Getwd()
 	if err != nil {
@@ -68,7 +68,7 @@ func kubeTestenvPath() (string, error) {
 			return filepath.Clean(p), nil
 		}
 	}
-	return "", fmt.Errorf("kube-testenv not found beside %s (set GOCLI_KUBE_TESTENV, or GOCLI_SKIP_KUBE=1 to skip)", root)
+	return "", fmt.Errorf("kube-testenv not found beside %s (set KUBE_TESTENV, or GOCLI_SKIP_KUBE=1 to skip)", root)
 }
 
 func (k *kubeEnv) start() {

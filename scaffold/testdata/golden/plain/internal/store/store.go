@@ -166,7 +166,7 @@ func mapErr(err error) error {
 	case errors.Is(err, consensus.ErrUnknownOutcome):
 		// The write may still commit: not safe to retry blindly.
 		return fmt.Errorf("%w: %w", model.ErrTimeout, err)
-	case errors.Is(err, consensus.ErrProposalDropped), errors.Is(err, consensus.ErrReadTimeout),
+	case errors.Is(err, consensus.ErrProposalDropped), errors.Is(err, consensus.ErrNotProposed), errors.Is(err, consensus.ErrReadTimeout),
 		errors.Is(err, consensus.ErrStopped), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%w: %w", model.ErrUnavailable, err)
 	}

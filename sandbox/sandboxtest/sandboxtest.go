@@ -4,6 +4,7 @@ package sandboxtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -26,9 +27,7 @@ func NewCluster(t testing.TB, n int, opts ...sandbox.Options) *sandbox.Cluster {
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	if o.Dir == "" {
-		o.Dir = t.TempDir()
-	}
+	ownDir := o.Dir == ""
 	o.Nodes = n
 	if o.Tick == 0 {
 		o.Tick = 20 * time.Millisecond
@@ -36,7 +35,20 @@ func NewCluster(t testing.TB, n int, opts ...sandbox.Options) *sandbox.Cluster {
 	if o.Name == "" {
 		o.Name = "test"
 	}
-	c, err := sandbox.Start(context.Background(), o)
+	// Free ports are picked before they are bound, so a test package running
+	// in parallel can take one in between: such a start is retried on fresh
+	// ports (and a fresh folder) rather than failing the test.
+	var c *sandbox.Cluster
+	var err error
+	for attempt := 0; ; attempt++ {
+		if ownDir {
+			o.Dir = t.TempDir()
+		}
+		c, err = sandbox.Start(context.Background(), o)
+		if err == nil || !errors.Is(err, sandbox.ErrPortInUse) || attempt == 4 {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatalf("start sandbox: %v", err)
 	}

@@ -352,6 +352,23 @@ type NodeStatus struct {
 	// Health is healthy, no-leader, paused or down.
 	Health string `json:"health"`
 	PID    int    `json:"pid,omitempty"`
+	// WALSize is the bytes in the node's live WAL segments.
+	WALSize int64 `json:"wal_size"`
+	// SnapshotIndex is the log index of the node's latest snapshot.
+	SnapshotIndex uint64 `json:"snapshot_index"`
+	// Match and Next are the leader's view of this node's replication:
+	// the highest entry known to be on it and the next one to send. Both
+	// are 0 when there is no leader to ask. The leader's own row carries
+	// its last log index as Match.
+	Match uint64 `json:"match"`
+	Next  uint64 `json:"next"`
+	// Replication is the leader's mode for this node: probe, replicate or
+	// snapshot (empty when unknown).
+	Replication string `json:"replication,omitempty"`
+	// RSS is the resident memory of the node's own process in bytes; only
+	// for --processes clusters on Linux (in-process nodes share one
+	// process: see Status.ProcessRSS).
+	RSS int64 `json:"rss_bytes,omitempty"`
 }
 
 // Status is the state of the whole cluster.
@@ -364,6 +381,10 @@ type Status struct {
 	Faults    FaultSpec    `json:"faults"`
 	Paused    []uint64     `json:"paused,omitempty"`
 	Dir       string       `json:"dir"`
+	// ProcessRSS is the resident memory in bytes of the process that runs
+	// every node of an in-process cluster (Linux only). A --processes
+	// cluster reports each node's RSS on its row instead.
+	ProcessRSS int64 `json:"process_rss_bytes,omitempty"`
 }
 
 // Status reports every node's state.
@@ -378,7 +399,11 @@ func (c *Cluster) Status(ctx context.Context) Status {
 	}
 	c.mu.Unlock()
 	st := Status{Name: spec.Name, Processes: spec.Processes, Faults: faults, Paused: paused, Dir: c.dir}
+	if !spec.Processes {
+		st.ProcessRSS, _ = processRSS(osPID) // left out where /proc is missing
+	}
 	rows := make([]NodeStatus, len(spec.Nodes))
+	progress := make([]map[uint64]consensus.PeerProgress, len(spec.Nodes))
 	var wg sync.WaitGroup
 	for i, n := range spec.Nodes {
 		rows[i] = NodeStatus{ID: n.ID, Name: n.Name, Endpoint: n.ClientAddr, HTTP: n.HTTPAddr, Peer: n.PeerAddr, Health: "down", Role: string(consensus.RoleStopped)}
@@ -387,6 +412,10 @@ func (c *Cluster) Status(ctx context.Context) Status {
 			continue
 		}
 		rows[i].PID = m.pid()
+		if spec.Processes && rows[i].PID != 0 {
+			// Read by the parent, so a paused (SIGSTOPped) child has one too.
+			rows[i].RSS, _ = processRSS(rows[i].PID)
+		}
 		if slices.Contains(paused, n.ID) {
 			rows[i].Health = "paused"
 			if spec.Processes {
@@ -394,7 +423,7 @@ func (c *Cluster) Status(ctx context.Context) Status {
 			}
 		}
 		wg.Add(1)
-		go func(r *NodeStatus) {
+		go func(r *NodeStatus, prs *map[uint64]consensus.PeerProgress) {
 			defer wg.Done()
 			sctx, cancel := context.WithTimeout(ctx, time.Second)
 			defer cancel()
@@ -404,19 +433,27 @@ func (c *Cluster) Status(ctx context.Context) Status {
 				return
 			}
 			r.Role, r.Term, r.Leader, r.Commit, r.Applied = string(ns.Role), ns.Term, ns.Leader, ns.Commit, ns.Applied
+			r.WALSize, r.SnapshotIndex, *prs = ns.WALSize, ns.SnapshotIndex, ns.Progress
 			if r.Health != "paused" {
 				r.Health = "healthy"
 				if ns.Leader == 0 {
 					r.Health = "no-leader"
 				}
 			}
-		}(&rows[i])
+		}(&rows[i], &progress[i])
 	}
 	wg.Wait()
 	var leaderApplied uint64
-	for _, r := range rows {
+	var leaderProgress map[uint64]consensus.PeerProgress
+	for i, r := range rows {
 		if r.Role == string(consensus.RoleLeader) && r.Term >= st.Term {
-			st.Leader, st.Term, leaderApplied = r.ID, r.Term, r.Applied
+			st.Leader, st.Term, leaderApplied, leaderProgress = r.ID, r.Term, r.Applied, progress[i]
+		}
+	}
+	for i := range rows {
+		if pr, ok := leaderProgress[rows[i].ID]; ok {
+			rows[i].Match, rows[i].Next = pr.Match, pr.Next
+			rows[i].Replication = strings.ToLower(strings.TrimPrefix(pr.State, "State")) // raft says StateProbe
 		}
 	}
 	for i := range rows {

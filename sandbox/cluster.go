@@ -45,6 +45,9 @@ var (
 	ErrNodeState = errors.New("node state")
 	// ErrNoLeader: the cluster has no leader within the deadline.
 	ErrNoLeader = errors.New("no leader")
+	// ErrInvalid: a parameter the sandbox cannot honour (a peer address
+	// on another host, say).
+	ErrInvalid = errors.New("invalid request")
 )
 
 // Options configure a new cluster. Start reuses the recorded spec of a
@@ -264,7 +267,8 @@ func (c *Cluster) newMember(n NodeSpec) member {
 }
 
 func (c *Cluster) nodeConfig(n NodeSpec) nodeConfig {
-	return nodeConfig{spec: n, tick: c.spec.Tick, clusterID: c.spec.ClusterID, filter: c.filter, members: c.memberList}
+	return nodeConfig{spec: n, tick: c.spec.Tick, clusterID: c.spec.ClusterID, filter: c.filter, members: c.memberList,
+		membership: func() (MembershipChanger, error) { return c, nil }}
 }
 
 // peers lists every member's peer address (the caller holds no lock).
@@ -799,6 +803,15 @@ func (c *Cluster) retryOnLeader(ctx context.Context, f func(context.Context, mem
 
 // AddNode adds a voter through the leader, starts it and returns its spec.
 func (c *Cluster) AddNode(ctx context.Context) (NodeSpec, error) {
+	return c.AddNodeAt(ctx, "")
+}
+
+// AddNodeAt is AddNode with the new node's peer address chosen by the
+// caller (host:port, "" to pick one as AddNode does): what etcd's
+// MemberAdd asks for. The host must be the one the cluster listens on
+// and the port free; otherwise the error wraps ErrInvalid or
+// ErrPortInUse and the cluster is unchanged.
+func (c *Cluster) AddNodeAt(ctx context.Context, peerAddr string) (NodeSpec, error) {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
 	c.mu.Lock()
@@ -806,9 +819,18 @@ func (c *Cluster) AddNode(ctx context.Context) (NodeSpec, error) {
 	opts := c.opts
 	opts.Port = c.spec.BasePort
 	c.mu.Unlock()
+	if peerAddr != "" {
+		var err error
+		if peerAddr, err = c.checkPeerAddr(peerAddr); err != nil {
+			return NodeSpec{}, err
+		}
+	}
 	n, err := newNodeSpec(opts, id)
 	if err != nil {
 		return NodeSpec{}, err
+	}
+	if peerAddr != "" {
+		n.PeerAddr = peerAddr
 	}
 	n.Join = true
 	// Bind-check the ports before the membership change, so a taken port
@@ -837,6 +859,30 @@ func (c *Cluster) AddNode(ctx context.Context) (NodeSpec, error) {
 	}
 	c.events.publish(Event{Type: EventMembershipChanged, Node: id, Detail: fmt.Sprintf("node %d added", id)})
 	return n, nil
+}
+
+// checkPeerAddr says whether a node can listen on addr: on the cluster's
+// host, at a port no member uses. It returns addr with the cluster's host.
+func (c *Cluster) checkPeerAddr(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", errorOf(ErrInvalid, "peer address %q: %v", addr, err)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		return "", errorOf(ErrInvalid, "peer address %q: %q is not a port number", addr, port)
+	}
+	if host != c.opts.Host && !(host == "localhost" && c.opts.Host == "127.0.0.1") {
+		return "", errorOf(ErrInvalid, "peer address %q: sandbox nodes listen on %s only", addr, c.opts.Host)
+	}
+	addr = net.JoinHostPort(c.opts.Host, port)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, n := range c.spec.Nodes {
+		if slices.Contains([]string{n.PeerAddr, n.ClientAddr, n.HTTPAddr}, addr) {
+			return "", errorOf(ErrInvalid, "peer address %q: node %d already uses that port", addr, n.ID)
+		}
+	}
+	return addr, nil
 }
 
 // RemoveNode removes node id from the membership through the leader and

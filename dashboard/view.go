@@ -412,7 +412,7 @@ func (m *Model) helpLines(w int) []string {
 		"  space marks nodes for P (partition the marked nodes from the rest);",
 		"  x, P, D and r on a running node ask for confirmation (y/n).",
 		fmt.Sprintf("  d adds %v±%v to the selected node; h heals every fault.", DelayLatency, DelayJitter),
-		fmt.Sprintf("  b writes for %v through the etcd API and reports rate and p99.", BenchDuration))
+		fmt.Sprintf("  b runs sandbox bench put (%d puts or %v at most) and reports rate, p50, p99.", BenchTotal, BenchDuration))
 	if m.readOnly != "" {
 		lines = append(lines, "", m.st.warn.Render("  Fault keys are off: "+m.readOnly))
 	}

@@ -139,6 +139,10 @@ func TestCapture(t *testing.T) {
 		l := shownLeader(s)
 		return l != 0 && l != first
 	})
+	// The detail of the follower that is still up: its WAL, snapshot and
+	// the new leader's view of it.
+	follower := uint64(6) - first - shownLeader(after)
+	selectNode(tm, first, follower)
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
 	detail := waitText(t, tm, "Recent events of this node")
 	out := fmt.Sprintf("--- overview after three benches\n%s\n--- x on the leader\n%s\n--- after y\n%s\n--- enter\n%s\n", overview, dialog, after, detail)

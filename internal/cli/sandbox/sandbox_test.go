@@ -85,6 +85,35 @@ func TestNewCmdUp(t *testing.T) {
 
 // TestFlagErrors checks that bad arguments are usage errors (exit 2)
 // before anything runs.
+func TestNewCmdBench(t *testing.T) {
+	tests := []struct {
+		args  []string
+		check func(*BenchOptions) bool
+	}{
+		{[]string{"put"}, func(o *BenchOptions) bool {
+			return o.Op == "put" && o.Clients == 64 && o.Conns == 8 && o.Total == 10000 && o.Rate == 0 && o.Duration == 0 && o.Endpoints == nil
+		}},
+		{[]string{"put", "--rate", "200", "--val-size", "256", "--clients", "8", "--conns", "2", "--total", "2000", "--duration", "30s"}, func(o *BenchOptions) bool {
+			return o.Rate == 200 && o.ValSize == 256 && o.Clients == 8 && o.Conns == 2 && o.Total == 2000 && o.Duration == 30*time.Second
+		}},
+		{[]string{"range", "--consistency", "s", "--endpoints", "127.0.0.1:2379,127.0.0.1:2380"}, func(o *BenchOptions) bool {
+			return o.Op == "range" && o.Consistency == "s" && len(o.Endpoints) == 2
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			f, _, _ := testFactory(t, t.TempDir(), "text")
+			var got *BenchOptions
+			cmd := NewCmdBench(f, func(_ context.Context, o *BenchOptions) error { got = o; return nil })
+			cmd.SetArgs(tt.args)
+			cmd.SilenceUsage, cmd.SilenceErrors = true, true
+			if err := cmd.Execute(); err != nil || got == nil || !tt.check(got) {
+				t.Fatalf("opts = %+v, err %v", got, err)
+			}
+		})
+	}
+}
+
 func TestFlagErrors(t *testing.T) {
 	tests := []struct {
 		args []string
@@ -105,6 +134,8 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"check", "--duration", "10ms"}, "--duration"},
 		{[]string{"bench", "scan"}, `operation "scan"`},
 		{[]string{"bench", "put", "--clients", "0"}, "positive"},
+		{[]string{"bench", "put", "--rate", "-5"}, "rate must be between"},
+		{[]string{"bench", "put", "--duration", "-1s"}, "duration must not be negative"},
 		{[]string{"logs", "1", "--lines", "-3"}, "--lines"},
 	}
 	for _, tt := range tests {

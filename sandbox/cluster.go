@@ -133,6 +133,42 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create cluster folder: %w", err)
 	}
+	var c *Cluster
+	for attempt := 1; ; attempt++ {
+		var fresh bool
+		var err error
+		c, fresh, err = startNodes(opts)
+		if err == nil {
+			break
+		}
+		// Free ports are picked before the nodes bind them, so another
+		// process can take one in between. A new cluster on picked ports
+		// has nothing to keep: drop its data and pick again.
+		if !fresh || c.spec.BasePort != 0 || !errors.Is(err, ErrPortInUse) || attempt == 3 {
+			return nil, err
+		}
+		for _, n := range c.spec.Nodes {
+			_ = os.RemoveAll(n.DataDir)
+		}
+	}
+	c.spec.Bootstrapped = true
+	if err := c.saveSpec(); err != nil {
+		for _, m := range c.members {
+			_ = m.kill()
+		}
+		return nil, err
+	}
+	pctx, cancel := context.WithCancel(context.Background())
+	c.stopPoll = cancel
+	c.pollDone = make(chan struct{})
+	go c.poll(pctx)
+	return c, nil
+}
+
+// startNodes starts every node of the cluster in opts.Dir: the recorded
+// one, or a new one (fresh). On error nothing runs and the returned
+// Cluster only describes the spec that was tried.
+func startNodes(opts Options) (c *Cluster, fresh bool, err error) {
 	spec, err := readSpec(opts.Dir)
 	switch {
 	case err == nil && spec.Bootstrapped:
@@ -140,14 +176,15 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		spec.Tick = opts.Tick
 		spec.Seed = opts.Seed
 	case err == nil || errors.Is(err, os.ErrNotExist):
+		fresh = true
 		spec, err = newSpec(opts)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	default:
-		return nil, err
+		return nil, false, err
 	}
-	c := &Cluster{dir: opts.Dir, opts: opts, filter: NewFilter(spec.Seed), spec: *spec,
+	c = &Cluster{dir: opts.Dir, opts: opts, filter: NewFilter(spec.Seed), spec: *spec,
 		members: map[uint64]member{}, paused: map[uint64]bool{}}
 	for _, n := range spec.Nodes {
 		c.members[n.ID] = c.newMember(n)
@@ -160,22 +197,11 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			for _, s := range started {
 				_ = s.kill()
 			}
-			return nil, err
+			return c, fresh, err
 		}
 		started = append(started, m)
 	}
-	c.spec.Bootstrapped = true
-	if err := c.saveSpec(); err != nil {
-		for _, s := range started {
-			_ = s.kill()
-		}
-		return nil, err
-	}
-	pctx, cancel := context.WithCancel(context.Background())
-	c.stopPoll = cancel
-	c.pollDone = make(chan struct{})
-	go c.poll(pctx)
-	return c, nil
+	return c, fresh, nil
 }
 
 func newSpec(opts Options) (*ClusterSpec, error) {

@@ -397,8 +397,11 @@ type NodeStatus struct {
 	Replication string `json:"replication,omitempty"`
 	// RSS is the resident memory of the node's own process in bytes; only
 	// for --processes clusters on Linux (in-process nodes share one
-	// process: see Status.ProcessRSS).
-	RSS int64 `json:"rss_bytes,omitempty"`
+	// process: see Status.ProcessRSS). It includes the gocli executable's
+	// pages, which every node process shares; AnonRSS is the node's own
+	// memory (heap and stacks).
+	RSS     int64 `json:"rss_bytes,omitempty"`
+	AnonRSS int64 `json:"anon_rss_bytes,omitempty"`
 }
 
 // Status is the state of the whole cluster.
@@ -414,7 +417,8 @@ type Status struct {
 	// ProcessRSS is the resident memory in bytes of the process that runs
 	// every node of an in-process cluster (Linux only). A --processes
 	// cluster reports each node's RSS on its row instead.
-	ProcessRSS int64 `json:"process_rss_bytes,omitempty"`
+	ProcessRSS     int64 `json:"process_rss_bytes,omitempty"`
+	ProcessAnonRSS int64 `json:"process_anon_rss_bytes,omitempty"`
 }
 
 // Status reports every node's state.
@@ -430,7 +434,9 @@ func (c *Cluster) Status(ctx context.Context) Status {
 	c.mu.Unlock()
 	st := Status{Name: spec.Name, Processes: spec.Processes, Faults: faults, Paused: paused, Dir: c.dir}
 	if !spec.Processes {
-		st.ProcessRSS, _ = processRSS(osPID) // left out where /proc is missing
+		if mem, err := processMemory(osPID); err == nil { // left out where /proc is missing
+			st.ProcessRSS, st.ProcessAnonRSS = mem.RSS, mem.Anon
+		}
 	}
 	rows := make([]NodeStatus, len(spec.Nodes))
 	progress := make([]map[uint64]consensus.PeerProgress, len(spec.Nodes))
@@ -444,7 +450,9 @@ func (c *Cluster) Status(ctx context.Context) Status {
 		rows[i].PID = m.pid()
 		if spec.Processes && rows[i].PID != 0 {
 			// Read by the parent, so a paused (SIGSTOPped) child has one too.
-			rows[i].RSS, _ = processRSS(rows[i].PID)
+			if mem, err := processMemory(rows[i].PID); err == nil {
+				rows[i].RSS, rows[i].AnonRSS = mem.RSS, mem.Anon
+			}
 		}
 		if slices.Contains(paused, n.ID) {
 			rows[i].Health = "paused"

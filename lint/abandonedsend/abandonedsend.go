@@ -46,6 +46,7 @@ func run(pass *analysis.Pass) (any, error) {
 	}
 	for _, c := range m.Chans {
 		noReceiver(pass, m, c)
+		stoppedReceiver(pass, m, c)
 	}
 	return nil, nil
 }

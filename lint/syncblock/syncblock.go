@@ -454,6 +454,23 @@ func (c *checker) storedFunc(v ssa.Value, depth int) *ssa.Function {
 		return fn
 	case *ssa.ChangeType:
 		return c.storedFunc(x.X, depth+1)
+	case *ssa.Call:
+		// a constructor of callbacks: newDeleter(t) returning func() {...}
+		g := c.callee(x)
+		if g == nil || g.Signature.Results().Len() != 1 {
+			return nil
+		}
+		var found *ssa.Function
+		for _, b := range g.Blocks {
+			if ret, ok := b.Instrs[len(b.Instrs)-1].(*ssa.Return); ok && len(ret.Results) == 1 {
+				f := c.storedFunc(ret.Results[0], depth+1)
+				if f == nil || (found != nil && f != found) {
+					return nil
+				}
+				found = f
+			}
+		}
+		return found
 	case *ssa.Parameter:
 		fn := x.Parent()
 		idx := -1
@@ -535,6 +552,10 @@ func (c *checker) walkLock(fn *ssa.Function, b *ssa.BasicBlock, idx int, lock sy
 		for _, instr := range it.b.Instrs[it.idx:] {
 			if _, deferred := instr.(*ssa.Defer); deferred {
 				continue // runs at return; hasDefer covers it
+			}
+			c.holdWait(lock, instr)
+			if call, ok := instr.(*ssa.Call); ok {
+				c.holdWaitCall(lock, call)
 			}
 			if op, ok := c.ops[instr]; ok {
 				switch op.kind {
@@ -671,6 +692,17 @@ func (c *checker) missingUnlock(lock syncOp, ret *ssa.Return) {
 		Message: fmt.Sprintf("this return leaves %s locked (locked at %s, unlocked on other paths): the next Lock blocks forever",
 			lock.ref.name, chanflow.Where(c.pass.Fset, lock.instr.Pos())),
 		Related: []analysis.RelatedInformation{{Pos: lock.instr.Pos(), Message: "locked here"}},
+	}
+	// Where the leaked lock blocks: other functions locking the same field.
+	if key := lock.ref.typeKey(); key != "" {
+		n := 0
+		for _, op := range c.sortedOps() {
+			if _, deferred := op.instr.(*ssa.Defer); deferred || op.kind != opLock || op.ref.typeKey() != key || op.instr.Parent() == lock.instr.Parent() || n == 2 {
+				continue
+			}
+			d.Related = append(d.Related, analysis.RelatedInformation{Pos: op.instr.Pos(), Message: "blocks here once the lock is leaked"})
+			n++
+		}
 	}
 	if recv := lockExpr(c.pass.Files, lock.instr.Pos()); recv != "" {
 		d.SuggestedFixes = []analysis.SuggestedFix{{

@@ -139,3 +139,16 @@ func (tk *tokens) assign() {
 	tk.keeper.add <- struct{}{} // want `send on add blocks once the buffer is full while holding tk.mu`
 	tk.mu.Unlock()
 }
+
+// waitInLoop waits inside the loop that starts the goroutines, but Add
+// counted all of them before the loop.
+func waitInLoop(items []int) {
+	var wg sync.WaitGroup
+	wg.Add(len(items))
+	for range items {
+		go func() {
+			defer wg.Done()
+		}()
+		wg.Wait() // want `wg.Wait inside the loop that starts the goroutines blocks forever`
+	}
+}

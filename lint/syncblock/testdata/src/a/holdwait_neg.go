@@ -97,3 +97,39 @@ func startHub() *hub {
 	go h.startThenWait()
 	return h
 }
+
+// Add inside the loop: each Wait waits for exactly the goroutine started.
+func waitEach(items []int) {
+	var wg sync.WaitGroup
+	for range items {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+		}()
+		wg.Wait()
+	}
+}
+
+// Add(1) before the loop with a Wait after the loop.
+func waitAfter(items []int) {
+	var wg sync.WaitGroup
+	wg.Add(len(items))
+	for range items {
+		go func() {
+			defer wg.Done()
+		}()
+	}
+	wg.Wait()
+}
+
+// Batches: a fresh WaitGroup per outer iteration, Wait after the inner loop.
+func batches(groups [][]int) {
+	for _, g := range groups {
+		var wg sync.WaitGroup
+		wg.Add(len(g))
+		for range g {
+			go wg.Done()
+		}
+		wg.Wait()
+	}
+}

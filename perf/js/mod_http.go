@@ -72,7 +72,7 @@ type respData struct {
 	err        error
 	errCode    int
 	t          timings
-	remoteAddr string
+	remoteAddr net.Addr
 	start      time.Time
 }
 
@@ -503,104 +503,6 @@ func (vu *VU) record(r *reqSpec, res *respData) {
 	}
 }
 
-// jsTimings is response.timings, in milliseconds.
-type jsTimings struct {
-	Blocked        float64 `js:"blocked"`
-	Connecting     float64 `js:"connecting"`
-	TLSHandshaking float64 `js:"tls_handshaking"`
-	Sending        float64 `js:"sending"`
-	Waiting        float64 `js:"waiting"`
-	Receiving      float64 `js:"receiving"`
-	Duration       float64 `js:"duration"`
-}
-
-// jsRequest is response.request.
-type jsRequest struct {
-	Method  string              `js:"method"`
-	URL     string              `js:"url"`
-	Body    string              `js:"body"`
-	Headers map[string][]string `js:"headers"`
-}
-
-// jsResponse is what http.get() and friends return. goja wraps the struct
-// and resolves fields when the script reads them, which costs far less per
-// request than building a JavaScript object property by property.
-type jsResponse struct {
-	Status     int               `js:"status"`
-	StatusText string            `js:"status_text"`
-	Proto      string            `js:"proto"`
-	URL        string            `js:"url"`
-	Error      string            `js:"error"`
-	ErrorCode  int               `js:"error_code"`
-	RemoteIP   string            `js:"remote_ip"`
-	RemotePort int               `js:"remote_port"`
-	Headers    map[string]string `js:"headers"`
-	Body       goja.Value        `js:"body"`
-	Timings    jsTimings         `js:"timings"`
-	Request    jsRequest         `js:"request"`
-
-	vu  *VU
-	raw []byte
-}
-
-// JSON parses the body (response.json([selector])).
-func (r *jsResponse) JSON(sel goja.Value) goja.Value {
-	if r.raw == nil {
-		r.vu.throw("response has no body to parse as JSON")
-	}
-	v, err := r.vu.jsonParse(goja.Undefined(), r.vu.rt.ToValue(string(r.raw)))
-	if err != nil {
-		panic(err)
-	}
-	if sel == nil || goja.IsUndefined(sel) {
-		return v
-	}
-	return selectPath(r.vu.rt, v, sel.String())
-}
-
-func (vu *VU) toJS(r *reqSpec, res *respData) goja.Value {
-	out := &jsResponse{
-		Status: res.status, StatusText: res.statusText, Proto: res.proto, URL: res.url,
-		ErrorCode: res.errCode, vu: vu, raw: res.body,
-		Headers: make(map[string]string, len(res.headers)),
-		Timings: jsTimings{
-			Blocked: ms(res.t.blocked), Connecting: ms(res.t.connecting), TLSHandshaking: ms(res.t.tls),
-			Sending: ms(res.t.sending), Waiting: ms(res.t.waiting), Receiving: ms(res.t.receiving), Duration: ms(res.t.duration),
-		},
-		Request: jsRequest{Method: r.method, URL: r.url, Body: string(r.body)},
-	}
-	if res.err != nil {
-		out.Error = res.err.Error()
-	}
-	if host, port, err := net.SplitHostPort(res.remoteAddr); err == nil {
-		out.RemoteIP = host
-		out.RemotePort, _ = strconv.Atoi(port)
-	}
-	for k, vs := range res.headers {
-		if len(vs) == 1 {
-			out.Headers[k] = vs[0]
-		} else {
-			out.Headers[k] = strings.Join(vs, ", ")
-		}
-	}
-	if len(r.headers) > 0 {
-		out.Request.Headers = make(map[string][]string, len(r.headers))
-		for k, v := range r.headers {
-			out.Request.Headers[k] = []string{v}
-		}
-	}
-	switch {
-	case r.responseType == "none" || res.err != nil && res.body == nil:
-		out.Body = goja.Null()
-		out.raw = nil
-	case r.responseType == "binary":
-		out.Body = vu.rt.ToValue(vu.rt.NewArrayBuffer(res.body))
-	default:
-		out.Body = vu.rt.ToValue(string(res.body))
-	}
-	return vu.rt.ToValue(out)
-}
-
 // selectPath follows a dotted path ("data.items.0.id") into a parsed JSON
 // value; it covers the common use of k6's json(selector).
 func selectPath(rt *goja.Runtime, v goja.Value, path string) goja.Value {
@@ -626,7 +528,7 @@ func selectPath(rt *goja.Runtime, v goja.Value, path string) goja.Value {
 type reqTrace struct {
 	mu                                                                                   sync.Mutex
 	getConn, dnsStart, connStart, connDone, tlsStart, tlsDone, gotConn, wrote, firstByte time.Time
-	remote                                                                               string
+	remote                                                                               net.Addr
 	ct                                                                                   *httptrace.ClientTrace
 }
 
@@ -665,7 +567,8 @@ func (t *reqTrace) onGotConn(ci httptrace.GotConnInfo) {
 	defer t.mu.Unlock()
 	t.gotConn = now
 	if ci.Conn != nil {
-		t.remote = ci.Conn.RemoteAddr().String()
+		// The address is formatted only if the script reads remote_ip.
+		t.remote = ci.Conn.RemoteAddr()
 	}
 }
 
@@ -674,5 +577,5 @@ func (t *reqTrace) reset() {
 	defer t.mu.Unlock()
 	var zero time.Time
 	t.getConn, t.dnsStart, t.connStart, t.connDone, t.tlsStart, t.tlsDone, t.gotConn, t.wrote, t.firstByte = zero, zero, zero, zero, zero, zero, zero, zero, zero
-	t.remote = ""
+	t.remote = nil
 }

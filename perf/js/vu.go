@@ -81,7 +81,7 @@ type VU struct {
 	jsonStringify goja.Callable
 
 	client        *http.Client
-	transport     *http.Transport
+	transport     *directTransport
 	bytesRead     atomic.Int64
 	bytesWritten  atomic.Int64
 	respCallback  *expectedStatuses
@@ -542,11 +542,13 @@ func (vu *VU) initHTTP() {
 		}
 		return &countingConn{Conn: c, vu: vu}, nil
 	}
-	tr.MaxIdleConnsPerHost = 32
+	// A VU makes one request at a time, or up to options.batch at once.
+	idle := max(32, vu.env.HTTP.Batch)
+	tr.MaxIdleConnsPerHost = idle
 	tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: vu.env.HTTP.InsecureSkipVerify} //nolint:gosec // the user asked for it per target
-	vu.transport = tr
+	vu.transport = newDirectTransport(tr, idle)
 	jar, _ := cookiejar.New(nil)
-	vu.client = &http.Client{Transport: tr, Jar: jar}
+	vu.client = &http.Client{Transport: vu.transport, Jar: jar}
 }
 
 // fieldNames maps Go names to JavaScript ones: struct fields by their js

@@ -259,6 +259,9 @@ func (vu *VU) batch(reqs goja.Value) goja.Value {
 	if limit <= 0 {
 		limit = 20
 	}
+	for _, r := range specs {
+		vu.clientFor(vu.maxRedirects(r)) // created here: the goroutines below only read vu.clients
+	}
 	sent, recv := vu.bytesWritten.Load(), vu.bytesRead.Load()
 	out := make([]*respData, len(specs))
 	sem := make(chan struct{}, limit)
@@ -315,14 +318,12 @@ func (vu *VU) do(ctx context.Context, r *reqSpec, tr *reqTrace) *respData {
 	if timeout <= 0 {
 		timeout = 60 * time.Second
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-
 	if tr == nil {
 		tr = newReqTrace()
 	}
 	tr.reset()
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, tr.ct), r.method, r.url, bodyReader)
+	tr.scope.deadline = res.start.Add(timeout)
+	req, err := http.NewRequestWithContext(tr.context(ctx), r.method, r.url, bodyReader)
 	if err != nil {
 		res.err, res.errCode = err, 1020
 		return res
@@ -348,18 +349,7 @@ func (vu *VU) do(ctx context.Context, r *reqSpec, tr *reqTrace) *respData {
 	for k, v := range r.cookies {
 		req.AddCookie(&http.Cookie{Name: k, Value: v})
 	}
-	maxRedirects := r.redirects
-	if maxRedirects < 0 {
-		maxRedirects = vu.env.HTTP.MaxRedirects
-	}
-	client := *vu.client
-	client.CheckRedirect = func(_ *http.Request, via []*http.Request) error {
-		if len(via) > maxRedirects {
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}
-	resp, err := client.Do(req)
+	resp, err := vu.clientFor(vu.maxRedirects(r)).Do(req)
 	if err == nil {
 		res.status = resp.StatusCode
 		res.statusText = resp.Status
@@ -411,6 +401,13 @@ func (vu *VU) do(ctx context.Context, r *reqSpec, tr *reqTrace) *respData {
 	}
 	t.duration = t.sending + t.waiting + t.receiving
 	return res
+}
+
+func (vu *VU) maxRedirects(r *reqSpec) int {
+	if r.redirects >= 0 {
+		return r.redirects
+	}
+	return vu.env.HTTP.MaxRedirects
 }
 
 // errorCode maps Go errors to k6's error codes for the error_code tag.
@@ -530,10 +527,27 @@ type reqTrace struct {
 	getConn, dnsStart, connStart, connDone, tlsStart, tlsDone, gotConn, wrote, firstByte time.Time
 	remote                                                                               net.Addr
 	ct                                                                                   *httptrace.ClientTrace
+
+	// scope is the current request's deadline, read by the transport
+	// through ctx; ctx (the trace and the scope on parent) is rebuilt only
+	// when the parent context changes.
+	scope  requestScope
+	parent context.Context
+	ctx    context.Context
+}
+
+// context returns the context of a request made under parent.
+func (t *reqTrace) context(parent context.Context) context.Context {
+	if t.parent != parent {
+		t.parent = parent
+		t.ctx = context.WithValue(httptrace.WithClientTrace(parent, t.ct), requestScopeKey{}, &t.scope)
+	}
+	return t.ctx
 }
 
 func newReqTrace() *reqTrace {
-	t := &reqTrace{}
+	// The VU aborts its transport's requests when its context ends.
+	t := &reqTrace{scope: requestScope{ownerCancels: true}}
 	t.ct = &httptrace.ClientTrace{
 		GetConn:              func(string) { t.mark(&t.getConn) },
 		DNSStart:             func(httptrace.DNSStartInfo) { t.mark(&t.dnsStart) },

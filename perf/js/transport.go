@@ -36,8 +36,9 @@ type directTransport struct {
 	dial     func(ctx context.Context, network, addr string) (net.Conn, error)
 	maxIdle  int
 
-	mu   sync.Mutex
-	idle map[string][]*directConn
+	mu       sync.Mutex
+	idle     map[string][]*directConn
+	inflight map[*directConn]struct{}
 }
 
 // directConn is one keep-alive connection with its buffers.
@@ -46,6 +47,28 @@ type directConn struct {
 	br   *bufio.Reader
 	bw   *bufio.Writer
 	key  string
+	// aborted is set (under the transport's lock) when abort cut the
+	// connection's current request short: it cannot be reused.
+	aborted bool
+}
+
+// requestScope carries, in a request's context, what the VU decides for
+// each request without deriving a new context from it: the deadline of
+// the request's timeout. ownerCancels says that the VU calls abort when
+// the context ends, so the transport need not watch the context itself.
+// A VU builds one context per iteration context and reuses it: deriving a
+// context with a timeout, a trace and a cancellation callback for every
+// request cost more than a tenth of the client's CPU time per request.
+type requestScope struct {
+	deadline     time.Time
+	ownerCancels bool
+}
+
+type requestScopeKey struct{}
+
+func scopeOf(ctx context.Context) *requestScope {
+	s, _ := ctx.Value(requestScopeKey{}).(*requestScope)
+	return s
 }
 
 func newDirectTransport(fallback *http.Transport, maxIdlePerHost int) *directTransport {
@@ -54,6 +77,18 @@ func newDirectTransport(fallback *http.Transport, maxIdlePerHost int) *directTra
 		dial:     fallback.DialContext,
 		maxIdle:  maxIdlePerHost,
 		idle:     make(map[string][]*directConn),
+		inflight: make(map[*directConn]struct{}),
+	}
+}
+
+// abort fails the requests in flight on direct connections: the VU calls
+// it when the context of its iteration ends.
+func (t *directTransport) abort() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for c := range t.inflight {
+		c.aborted = true
+		c.conn.SetDeadline(time.Unix(1, 0)) //nolint:errcheck // best effort: the read fails either way
 	}
 }
 
@@ -86,10 +121,11 @@ func (t *directTransport) direct(req *http.Request) bool {
 
 // RoundTrip implements http.RoundTripper.
 func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if !t.direct(req) {
-		return t.fallback.RoundTrip(req)
-	}
 	ctx := req.Context()
+	scope := scopeOf(ctx)
+	if !t.direct(req) {
+		return t.roundTripFallback(req, scope)
+	}
 	trace := httptrace.ContextClientTrace(ctx)
 	key := canonicalAddr(req)
 	for attempt := 0; ; attempt++ {
@@ -99,18 +135,21 @@ func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if trace != nil && trace.GetConn != nil {
 			trace.GetConn(key)
 		}
-		c, reused, err := t.getConn(ctx, key)
+		c, reused, err := t.getConn(ctx, scope, key)
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 			return nil, err
 		}
 		if trace != nil && trace.GotConn != nil {
 			trace.GotConn(httptrace.GotConnInfo{Conn: c.conn, Reused: reused, WasIdle: reused})
 		}
-		resp, err := t.roundTrip(ctx, trace, c, req)
+		resp, err := t.roundTrip(ctx, scope, trace, c, req)
 		if err == nil {
 			return resp, nil
 		}
-		c.conn.Close()
+		t.release(c, false)
 		// A server may close an idle connection at any time; as
 		// http.Transport does, retry once on a new connection when
 		// nothing of the response arrived and the body can be sent again.
@@ -152,10 +191,29 @@ func rewindable(req *http.Request) bool {
 // roundTrip writes req on c and reads the response header. The body is
 // read by the caller through the returned response; the connection goes
 // back to the idle list when the body has been read to the end and closed.
-func (t *directTransport) roundTrip(ctx context.Context, trace *httptrace.ClientTrace, c *directConn, req *http.Request) (*http.Response, error) {
-	// Cancellation and the request timeout reach a blocked read or write
-	// through the connection's deadline.
-	stop := context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) }) //nolint:errcheck // best effort: the read fails either way
+func (t *directTransport) roundTrip(ctx context.Context, scope *requestScope, trace *httptrace.ClientTrace, c *directConn, req *http.Request) (*http.Response, error) {
+	// The request's timeout and the end of its context reach a blocked
+	// read or write through the connection's deadline.
+	var deadline time.Time
+	if scope != nil {
+		deadline = scope.deadline
+	} else if d, ok := ctx.Deadline(); ok {
+		deadline = d
+	}
+	c.conn.SetDeadline(deadline) //nolint:errcheck // a failed deadline fails the I/O below
+	stop := func() bool { return true }
+	if scope == nil || !scope.ownerCancels {
+		stop = context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) }) //nolint:errcheck // best effort
+	}
+	// Registered before checking ctx: abort either sees the connection or
+	// ran before the check, which then fails.
+	t.mu.Lock()
+	t.inflight[c] = struct{}{}
+	t.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		stop()
+		return nil, &responseError{err}
+	}
 	fail := func(err error, before bool) (*http.Response, error) {
 		stop()
 		if before {
@@ -201,9 +259,7 @@ func (t *directTransport) roundTrip(ctx context.Context, trace *httptrace.Client
 		}
 	}
 	if resp.StatusCode == http.StatusSwitchingProtocols {
-		stop()
-		c.conn.Close()
-		return nil, &responseError{fmt.Errorf("protocol upgrades are not supported (status %s)", resp.Status)}
+		return fail(fmt.Errorf("protocol upgrades are not supported (status %s)", resp.Status), false)
 	}
 	b := &directBody{t: t, c: c, rc: resp.Body, stop: stop, ctx: ctx, keep: !resp.Close && !req.Close}
 	resp.Body = b
@@ -257,11 +313,8 @@ func (b *directBody) Close() error {
 	}
 	b.closed = true
 	err := b.rc.Close()
-	if !b.stop() || err != nil || b.err != nil || !b.keep {
-		b.c.conn.Close()
-		return nil
-	}
-	b.t.putConn(b.c)
+	fired := !b.stop()
+	b.t.release(b.c, !fired && err == nil && b.err == nil && b.keep)
 	return nil
 }
 
@@ -284,7 +337,7 @@ func (g *gzipBody) Read(p []byte) (int, error) {
 
 func (g *gzipBody) Close() error { return g.body.Close() }
 
-func (t *directTransport) getConn(ctx context.Context, key string) (*directConn, bool, error) {
+func (t *directTransport) getConn(ctx context.Context, scope *requestScope, key string) (*directConn, bool, error) {
 	t.mu.Lock()
 	if l := t.idle[key]; len(l) > 0 {
 		c := l[len(l)-1]
@@ -293,6 +346,12 @@ func (t *directTransport) getConn(ctx context.Context, key string) (*directConn,
 		return c, true, nil
 	}
 	t.mu.Unlock()
+	if scope != nil && !scope.deadline.IsZero() {
+		// Dials are rare (keep-alive): a derived context is cheap enough.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, scope.deadline)
+		defer cancel()
+	}
 	conn, err := t.dial(ctx, "tcp", key)
 	if err != nil {
 		return nil, false, err
@@ -300,17 +359,47 @@ func (t *directTransport) getConn(ctx context.Context, key string) (*directConn,
 	return &directConn{conn: conn, br: bufio.NewReaderSize(conn, 4096), bw: bufio.NewWriterSize(conn, 4096), key: key}, false, nil
 }
 
-func (t *directTransport) putConn(c *directConn) {
+// release ends a request on c: the connection goes back to the idle list
+// when keep says it can carry another request and abort did not cut it.
+func (t *directTransport) release(c *directConn, keep bool) {
 	t.mu.Lock()
-	l := t.idle[c.key]
-	if len(l) < t.maxIdle {
-		t.idle[c.key] = append(l, c)
+	delete(t.inflight, c)
+	if keep && !c.aborted && len(t.idle[c.key]) < t.maxIdle {
+		t.idle[c.key] = append(t.idle[c.key], c)
 		c = nil
 	}
 	t.mu.Unlock()
 	if c != nil {
 		c.conn.Close()
 	}
+}
+
+// roundTripFallback sends req through the standard transport, applying
+// the scope's deadline as a context deadline until the body is closed.
+func (t *directTransport) roundTripFallback(req *http.Request, scope *requestScope) (*http.Response, error) {
+	if scope == nil || scope.deadline.IsZero() {
+		return t.fallback.RoundTrip(req)
+	}
+	ctx, cancel := context.WithDeadline(req.Context(), scope.deadline)
+	resp, err := t.fallback.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// cancelBody releases a request's context when its body is closed.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // canonicalAddr is host:port of the request's URL, with port 80 by default.

@@ -169,6 +169,12 @@ export default function () {
 func TestDirectTransportTimeoutAndCancel(t *testing.T) {
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/stall" {
+			// The header and part of the body, then nothing.
+			w.Header().Set("Content-Length", "100")
+			w.Write([]byte("part"))
+			w.(http.Flusher).Flush()
+		}
 		select {
 		case <-release:
 		case <-r.Context().Done():
@@ -182,6 +188,10 @@ import http from 'k6/http';
 export default function () {
   const r = http.get(__ENV.BASE_URL + '/', { timeout: '100ms' });
   assert(r.status === 0 && r.error_code === 1050 && r.error !== '', 'timeout: ' + r.status + ' ' + r.error_code + ' ' + r.error);
+  const s = http.get(__ENV.BASE_URL + '/stall', { timeout: '100ms' });
+  assert(s.error_code === 1050, 'timeout in the body: ' + s.status + ' ' + s.error_code + ' ' + s.error);
+  const ok = http.get(__ENV.BASE_URL + '/stall', { timeout: '100ms' });
+  assert(ok.error_code === 1050, 'second timeout: ' + ok.error_code);
 }
 `)
 	if err != nil {
@@ -218,8 +228,18 @@ export default function () {
 
 // https goes through the standard transport (ALPN, TLS timings).
 func TestHTTPSUsesStandardTransport(t *testing.T) {
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(r.Proto)) }))
+	release := make(chan struct{})
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}
+		w.Write([]byte(r.Proto))
+	}))
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
 	env := newEnv(t, map[string]string{"BASE_URL": srv.URL})
 	env.HTTP.InsecureSkipVerify = true
 	err := runOnce(t, context.Background(), env, assertJS+`
@@ -228,6 +248,8 @@ export default function () {
   const r = http.get(__ENV.BASE_URL + '/');
   assert(r.status === 200 && r.body === 'HTTP/1.1', 'https: ' + r.status + ' ' + r.body + ' ' + r.error);
   assert(r.timings.tls_handshaking > 0, 'no TLS handshake time');
+  const slow = http.get(__ENV.BASE_URL + '/slow', { timeout: 100 });
+  assert(slow.status === 0 && slow.error_code === 1050, 'https timeout: ' + slow.status + ' ' + slow.error_code + ' ' + slow.error);
 }
 `)
 	if err != nil {

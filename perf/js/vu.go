@@ -81,6 +81,7 @@ type VU struct {
 	jsonStringify goja.Callable
 
 	client        *http.Client
+	clients       map[int]*http.Client
 	transport     *directTransport
 	bytesRead     atomic.Int64
 	bytesWritten  atomic.Int64
@@ -446,6 +447,7 @@ func (vu *VU) call(ctx context.Context, fn goja.Callable, arg goja.Value) (goja.
 	stop := context.AfterFunc(ctx, func() {
 		defer close(done)
 		vu.rt.Interrupt(ErrInterrupted)
+		vu.transport.abort()
 	})
 	res, err := fn(goja.Undefined(), arg)
 	if !stop() {
@@ -549,6 +551,24 @@ func (vu *VU) initHTTP() {
 	vu.transport = newDirectTransport(tr, idle)
 	jar, _ := cookiejar.New(nil)
 	vu.client = &http.Client{Transport: vu.transport, Jar: jar}
+	vu.clients = make(map[int]*http.Client)
+}
+
+// clientFor returns the VU's client that follows at most maxRedirects
+// redirects (cookies and connections are shared).
+func (vu *VU) clientFor(maxRedirects int) *http.Client {
+	if c, ok := vu.clients[maxRedirects]; ok {
+		return c
+	}
+	c := *vu.client
+	c.CheckRedirect = func(_ *http.Request, via []*http.Request) error {
+		if len(via) > maxRedirects {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	vu.clients[maxRedirects] = &c
+	return &c
 }
 
 // fieldNames maps Go names to JavaScript ones: struct fields by their js

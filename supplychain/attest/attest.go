@@ -13,7 +13,7 @@ import (
 
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 
-	"github.com/gocli/gocli/supplychain/internal/atomicfile"
+	"github.com/gocli/gocli/internal/atomicfile"
 	"github.com/gocli/gocli/supplychain/signing"
 )
 

@@ -144,10 +144,12 @@ func TestDirectory(t *testing.T) {
 	}
 }
 
-func TestGoBinary(t *testing.T) {
-	// Build the fixture project (uuid, cobra, pflag) and read the modules of
-	// its build info with the standard library, independently of syft.
-	exe := filepath.Join(t.TempDir(), "project")
+// buildFixture builds the fixture project (uuid, cobra, pflag) and reads
+// the modules of its build info with the standard library, independently
+// of syft.
+func buildFixture(t *testing.T) (exe string, want map[string]string) {
+	t.Helper()
+	exe = filepath.Join(t.TempDir(), "project")
 	build := exec.Command("go", "build", "-o", exe, ".")
 	build.Dir = "testdata/project"
 	if out, err := build.CombinedOutput(); err != nil {
@@ -157,14 +159,18 @@ func TestGoBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{}
+	want = map[string]string{}
 	for _, dep := range info.Deps {
 		want[dep.Path] = dep.Version
 	}
 	if want["github.com/spf13/cobra"] != "v1.8.1" || want["github.com/google/uuid"] != "v1.6.0" {
 		t.Fatalf("fixture build info = %v", want)
 	}
+	return exe, want
+}
 
+func TestGoBinary(t *testing.T) {
+	exe, want := buildFixture(t)
 	d := generate(t, exe)
 	spdx := encode(t, d, EncodeOptions{Format: FormatSPDXJSON})
 	validate(t, compileSchema(t, "spdx-schema-2.3.json"), spdx)

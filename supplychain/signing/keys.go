@@ -17,7 +17,7 @@ import (
 
 	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
 
-	"github.com/gocli/gocli/supplychain/internal/atomicfile"
+	"github.com/gocli/gocli/internal/atomicfile"
 )
 
 // PEM block types of cosign's encrypted private keys. cosign writes the

@@ -8,7 +8,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/gocli/gocli/supplychain/internal/atomicfile"
+	"github.com/gocli/gocli/internal/atomicfile"
 )
 
 // SignOptions says where SignFile writes its outputs; at least one path is

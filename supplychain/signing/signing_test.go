@@ -18,7 +18,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/gocli/gocli/supplychain/internal/atomicfile"
+	"github.com/gocli/gocli/internal/atomicfile"
 )
 
 func password(p string) PasswordFunc {

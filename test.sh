@@ -136,6 +136,12 @@ fi
 if ! grep -q 'leaky.go:8:17: goroutine started at leaky.go:8 can block forever sending' <<<"$vetout"; then
 	echo "go vet -vettool=gocli: unexpected output:"; echo "$vetout"; exit 1
 fi
+# //nolint as in gocli lint: line 20 has a reason (suppressed), line 32 has
+# none (reported, and so is the directive), line 41 suppresses nothing.
+if grep -q '^leaky.go:20:' <<<"$vetout" || ! grep -q 'leaky.go:32:26: //nolint:goroutine-leak needs a reason' <<<"$vetout" ||
+	! grep -q 'leaky.go:41:1: //nolint:abandonedsend suppresses nothing' <<<"$vetout"; then
+	echo "go vet -vettool=gocli: //nolint not honoured:"; echo "$vetout"; exit 1
+fi
 rm -rf "$lintbin"
 # --- perf: arrival-rate accuracy -------------------------------------------
 # constant-arrival-rate must start iterations within 2% of the requested

@@ -72,10 +72,10 @@ for _ in $(seq 100); do
 	sleep 0.2
 done
 
-rss_mb() { # max RSS in MB over pids
-	local m=0
+rss_mb() { # max RSS in MB over pids; FIELD=RssAnon counts private memory only
+	local m=0 r
 	for p in "$@"; do
-		r=$(ps -o rss= -p "$p" | tr -d ' ')
+		r=$(awk -v f="${FIELD:-VmRSS}:" '$1 == f {print $2}' "/proc/$p/status" 2>/dev/null)
 		[ -n "$r" ] && [ "$r" -gt "$m" ] && m=$r
 	done
 	echo $((m / 1024))
@@ -85,6 +85,9 @@ sleep 2
 # shellcheck disable=SC2086
 idle_sbx=$(rss_mb $sbx_pids)
 idle_etcd=$(rss_mb "${pids[@]}")
+# shellcheck disable=SC2086
+anon_sbx=$(FIELD=RssAnon rss_mb $sbx_pids)
+anon_etcd=$(FIELD=RssAnon rss_mb "${pids[@]}")
 
 run() { # run TARGET NAME ARGS... -> JSON file
 	local target=$1 name=$2
@@ -105,9 +108,10 @@ for target in sandbox etcd; do
 	run "$target" ranges range --clients 64 --conns 8 --total "$TOTAL" --consistency s
 done
 
-python3 - "$work" "$idle_sbx" "$idle_etcd" "$ETCD_VERSION" "$TOTAL" <<'PY'
+python3 - "$work" "$idle_sbx" "$idle_etcd" "$ETCD_VERSION" "$TOTAL" "$anon_sbx" "$anon_etcd" <<'PY'
 import json, sys
 work, idle_sbx, idle_etcd, ver, total = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+anon_sbx, anon_etcd = int(sys.argv[6]), int(sys.argv[7])
 def r(t, n): return json.load(open(f"{work}/{t}-{n}.json"))
 rows = [
     ("put, 64 clients / 8 conns: throughput (req/s)", lambda t: r(t, "put64")["requests_per_sec"], "higher"),
@@ -117,6 +121,7 @@ rows = [
     ("linearizable range, 64 clients: throughput (req/s)", lambda t: r(t, "rangel")["requests_per_sec"], "higher"),
     ("serializable range, 64 clients: throughput (req/s)", lambda t: r(t, "ranges")["requests_per_sec"], "higher"),
     ("idle node RSS (MB, max of 3)", lambda t: idle_sbx if t == "sandbox" else idle_etcd, "lower"),
+    ("idle node private memory, RssAnon (MB, max of 3)", lambda t: anon_sbx if t == "sandbox" else anon_etcd, "lower"),
 ]
 print(f"| workload ({total} requests, 256-byte values) | gocli sandbox | etcd {ver} | sandbox / etcd |")
 print("|---|---:|---:|---:|")

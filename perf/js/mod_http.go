@@ -72,7 +72,7 @@ type respData struct {
 	err        error
 	errCode    int
 	t          timings
-	remoteAddr string
+	remoteAddr net.Addr
 	start      time.Time
 }
 
@@ -259,6 +259,9 @@ func (vu *VU) batch(reqs goja.Value) goja.Value {
 	if limit <= 0 {
 		limit = 20
 	}
+	for _, r := range specs {
+		vu.clientFor(vu.maxRedirects(r)) // created here: the goroutines below only read vu.clients
+	}
 	sent, recv := vu.bytesWritten.Load(), vu.bytesRead.Load()
 	out := make([]*respData, len(specs))
 	sem := make(chan struct{}, limit)
@@ -315,14 +318,12 @@ func (vu *VU) do(ctx context.Context, r *reqSpec, tr *reqTrace) *respData {
 	if timeout <= 0 {
 		timeout = 60 * time.Second
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-
 	if tr == nil {
 		tr = newReqTrace()
 	}
 	tr.reset()
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, tr.ct), r.method, r.url, bodyReader)
+	tr.scope.deadline = res.start.Add(timeout)
+	req, err := http.NewRequestWithContext(tr.context(ctx), r.method, r.url, bodyReader)
 	if err != nil {
 		res.err, res.errCode = err, 1020
 		return res
@@ -348,18 +349,7 @@ func (vu *VU) do(ctx context.Context, r *reqSpec, tr *reqTrace) *respData {
 	for k, v := range r.cookies {
 		req.AddCookie(&http.Cookie{Name: k, Value: v})
 	}
-	maxRedirects := r.redirects
-	if maxRedirects < 0 {
-		maxRedirects = vu.env.HTTP.MaxRedirects
-	}
-	client := *vu.client
-	client.CheckRedirect = func(_ *http.Request, via []*http.Request) error {
-		if len(via) > maxRedirects {
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}
-	resp, err := client.Do(req)
+	resp, err := vu.clientFor(vu.maxRedirects(r)).Do(req)
 	if err == nil {
 		res.status = resp.StatusCode
 		res.statusText = resp.Status
@@ -411,6 +401,13 @@ func (vu *VU) do(ctx context.Context, r *reqSpec, tr *reqTrace) *respData {
 	}
 	t.duration = t.sending + t.waiting + t.receiving
 	return res
+}
+
+func (vu *VU) maxRedirects(r *reqSpec) int {
+	if r.redirects >= 0 {
+		return r.redirects
+	}
+	return vu.env.HTTP.MaxRedirects
 }
 
 // errorCode maps Go errors to k6's error codes for the error_code tag.
@@ -503,104 +500,6 @@ func (vu *VU) record(r *reqSpec, res *respData) {
 	}
 }
 
-// jsTimings is response.timings, in milliseconds.
-type jsTimings struct {
-	Blocked        float64 `js:"blocked"`
-	Connecting     float64 `js:"connecting"`
-	TLSHandshaking float64 `js:"tls_handshaking"`
-	Sending        float64 `js:"sending"`
-	Waiting        float64 `js:"waiting"`
-	Receiving      float64 `js:"receiving"`
-	Duration       float64 `js:"duration"`
-}
-
-// jsRequest is response.request.
-type jsRequest struct {
-	Method  string              `js:"method"`
-	URL     string              `js:"url"`
-	Body    string              `js:"body"`
-	Headers map[string][]string `js:"headers"`
-}
-
-// jsResponse is what http.get() and friends return. goja wraps the struct
-// and resolves fields when the script reads them, which costs far less per
-// request than building a JavaScript object property by property.
-type jsResponse struct {
-	Status     int               `js:"status"`
-	StatusText string            `js:"status_text"`
-	Proto      string            `js:"proto"`
-	URL        string            `js:"url"`
-	Error      string            `js:"error"`
-	ErrorCode  int               `js:"error_code"`
-	RemoteIP   string            `js:"remote_ip"`
-	RemotePort int               `js:"remote_port"`
-	Headers    map[string]string `js:"headers"`
-	Body       goja.Value        `js:"body"`
-	Timings    jsTimings         `js:"timings"`
-	Request    jsRequest         `js:"request"`
-
-	vu  *VU
-	raw []byte
-}
-
-// JSON parses the body (response.json([selector])).
-func (r *jsResponse) JSON(sel goja.Value) goja.Value {
-	if r.raw == nil {
-		r.vu.throw("response has no body to parse as JSON")
-	}
-	v, err := r.vu.jsonParse(goja.Undefined(), r.vu.rt.ToValue(string(r.raw)))
-	if err != nil {
-		panic(err)
-	}
-	if sel == nil || goja.IsUndefined(sel) {
-		return v
-	}
-	return selectPath(r.vu.rt, v, sel.String())
-}
-
-func (vu *VU) toJS(r *reqSpec, res *respData) goja.Value {
-	out := &jsResponse{
-		Status: res.status, StatusText: res.statusText, Proto: res.proto, URL: res.url,
-		ErrorCode: res.errCode, vu: vu, raw: res.body,
-		Headers: make(map[string]string, len(res.headers)),
-		Timings: jsTimings{
-			Blocked: ms(res.t.blocked), Connecting: ms(res.t.connecting), TLSHandshaking: ms(res.t.tls),
-			Sending: ms(res.t.sending), Waiting: ms(res.t.waiting), Receiving: ms(res.t.receiving), Duration: ms(res.t.duration),
-		},
-		Request: jsRequest{Method: r.method, URL: r.url, Body: string(r.body)},
-	}
-	if res.err != nil {
-		out.Error = res.err.Error()
-	}
-	if host, port, err := net.SplitHostPort(res.remoteAddr); err == nil {
-		out.RemoteIP = host
-		out.RemotePort, _ = strconv.Atoi(port)
-	}
-	for k, vs := range res.headers {
-		if len(vs) == 1 {
-			out.Headers[k] = vs[0]
-		} else {
-			out.Headers[k] = strings.Join(vs, ", ")
-		}
-	}
-	if len(r.headers) > 0 {
-		out.Request.Headers = make(map[string][]string, len(r.headers))
-		for k, v := range r.headers {
-			out.Request.Headers[k] = []string{v}
-		}
-	}
-	switch {
-	case r.responseType == "none" || res.err != nil && res.body == nil:
-		out.Body = goja.Null()
-		out.raw = nil
-	case r.responseType == "binary":
-		out.Body = vu.rt.ToValue(vu.rt.NewArrayBuffer(res.body))
-	default:
-		out.Body = vu.rt.ToValue(string(res.body))
-	}
-	return vu.rt.ToValue(out)
-}
-
 // selectPath follows a dotted path ("data.items.0.id") into a parsed JSON
 // value; it covers the common use of k6's json(selector).
 func selectPath(rt *goja.Runtime, v goja.Value, path string) goja.Value {
@@ -626,12 +525,29 @@ func selectPath(rt *goja.Runtime, v goja.Value, path string) goja.Value {
 type reqTrace struct {
 	mu                                                                                   sync.Mutex
 	getConn, dnsStart, connStart, connDone, tlsStart, tlsDone, gotConn, wrote, firstByte time.Time
-	remote                                                                               string
+	remote                                                                               net.Addr
 	ct                                                                                   *httptrace.ClientTrace
+
+	// scope is the current request's deadline, read by the transport
+	// through ctx; ctx (the trace and the scope on parent) is rebuilt only
+	// when the parent context changes.
+	scope  requestScope
+	parent context.Context
+	ctx    context.Context
+}
+
+// context returns the context of a request made under parent.
+func (t *reqTrace) context(parent context.Context) context.Context {
+	if t.parent != parent {
+		t.parent = parent
+		t.ctx = context.WithValue(httptrace.WithClientTrace(parent, t.ct), requestScopeKey{}, &t.scope)
+	}
+	return t.ctx
 }
 
 func newReqTrace() *reqTrace {
-	t := &reqTrace{}
+	// The VU aborts its transport's requests when its context ends.
+	t := &reqTrace{scope: requestScope{ownerCancels: true}}
 	t.ct = &httptrace.ClientTrace{
 		GetConn:              func(string) { t.mark(&t.getConn) },
 		DNSStart:             func(httptrace.DNSStartInfo) { t.mark(&t.dnsStart) },
@@ -665,7 +581,8 @@ func (t *reqTrace) onGotConn(ci httptrace.GotConnInfo) {
 	defer t.mu.Unlock()
 	t.gotConn = now
 	if ci.Conn != nil {
-		t.remote = ci.Conn.RemoteAddr().String()
+		// The address is formatted only if the script reads remote_ip.
+		t.remote = ci.Conn.RemoteAddr()
 	}
 }
 
@@ -674,5 +591,5 @@ func (t *reqTrace) reset() {
 	defer t.mu.Unlock()
 	var zero time.Time
 	t.getConn, t.dnsStart, t.connStart, t.connDone, t.tlsStart, t.tlsDone, t.gotConn, t.wrote, t.firstByte = zero, zero, zero, zero, zero, zero, zero, zero, zero
-	t.remote = ""
+	t.remote = nil
 }

@@ -81,7 +81,8 @@ type VU struct {
 	jsonStringify goja.Callable
 
 	client        *http.Client
-	transport     *http.Transport
+	clients       map[int]*http.Client
+	transport     *directTransport
 	bytesRead     atomic.Int64
 	bytesWritten  atomic.Int64
 	respCallback  *expectedStatuses
@@ -446,6 +447,7 @@ func (vu *VU) call(ctx context.Context, fn goja.Callable, arg goja.Value) (goja.
 	stop := context.AfterFunc(ctx, func() {
 		defer close(done)
 		vu.rt.Interrupt(ErrInterrupted)
+		vu.transport.abort()
 	})
 	res, err := fn(goja.Undefined(), arg)
 	if !stop() {
@@ -542,11 +544,31 @@ func (vu *VU) initHTTP() {
 		}
 		return &countingConn{Conn: c, vu: vu}, nil
 	}
-	tr.MaxIdleConnsPerHost = 32
+	// A VU makes one request at a time, or up to options.batch at once.
+	idle := max(32, vu.env.HTTP.Batch)
+	tr.MaxIdleConnsPerHost = idle
 	tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: vu.env.HTTP.InsecureSkipVerify} //nolint:gosec // the user asked for it per target
-	vu.transport = tr
+	vu.transport = newDirectTransport(tr, idle)
 	jar, _ := cookiejar.New(nil)
-	vu.client = &http.Client{Transport: tr, Jar: jar}
+	vu.client = &http.Client{Transport: vu.transport, Jar: jar}
+	vu.clients = make(map[int]*http.Client)
+}
+
+// clientFor returns the VU's client that follows at most maxRedirects
+// redirects (cookies and connections are shared).
+func (vu *VU) clientFor(maxRedirects int) *http.Client {
+	if c, ok := vu.clients[maxRedirects]; ok {
+		return c
+	}
+	c := *vu.client
+	c.CheckRedirect = func(_ *http.Request, via []*http.Request) error {
+		if len(via) > maxRedirects {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	vu.clients[maxRedirects] = &c
+	return &c
 }
 
 // fieldNames maps Go names to JavaScript ones: struct fields by their js

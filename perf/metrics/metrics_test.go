@@ -3,6 +3,7 @@ package metrics
 import (
 	"encoding/json"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 )
@@ -223,5 +224,26 @@ func TestParseDuration(t *testing.T) {
 	}
 	if _, err := ParseDuration("soon"); err == nil {
 		t.Error("accepted 'soon'")
+	}
+}
+
+func TestRegistryMetricNames(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"my_counter", true},
+		{"latency.p99 (ms)", true},
+		{"durée", true},
+		{strings.Repeat("a", 128), true},
+		{"", false},
+		{strings.Repeat("a", 129), false},
+		{"bad\nname", false},
+		{"semi;colon", false},
+	} {
+		_, err := NewRegistry().New(tc.name, Counter, Default)
+		if (err == nil) != tc.ok {
+			t.Errorf("New(%q): err = %v, want ok=%v", tc.name, err, tc.ok)
+		}
 	}
 }

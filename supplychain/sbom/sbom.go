@@ -21,7 +21,7 @@ import (
 	"github.com/spdx/tools-golang/convert"
 	"github.com/spdx/tools-golang/spdx/v2/v2_3"
 
-	"github.com/gocli/gocli/supplychain/internal/atomicfile"
+	"github.com/gocli/gocli/internal/atomicfile"
 )
 
 // Format is an SBOM output format.

@@ -115,6 +115,25 @@ func cdxComponents(t *testing.T, doc []byte) map[string]string {
 	return out
 }
 
+// checkModules encodes d as SPDX and CycloneDX, validates both against
+// their schemas and checks that each lists every module of want.
+func checkModules(t *testing.T, d *Document, want map[string]string) {
+	t.Helper()
+	spdx := encode(t, d, EncodeOptions{Format: FormatSPDXJSON})
+	validate(t, compileSchema(t, "spdx-schema-2.3.json"), spdx)
+	cdx := encode(t, d, EncodeOptions{Format: FormatCycloneDXJSON})
+	validate(t, compileSchema(t, "bom-1.6.schema.json"), cdx)
+	gotSPDX, gotCDX := spdxPackages(t, spdx), cdxComponents(t, cdx)
+	for name, version := range want {
+		if gotSPDX[name] != version {
+			t.Errorf("SPDX: %s = %q, want %q", name, gotSPDX[name], version)
+		}
+		if gotCDX[name] != version {
+			t.Errorf("CycloneDX: %s = %q, want %q", name, gotCDX[name], version)
+		}
+	}
+}
+
 func TestDirectory(t *testing.T) {
 	d := generate(t, "testdata/project")
 	want := map[string]string{
@@ -133,21 +152,15 @@ func TestDirectory(t *testing.T) {
 	if !bytes.Contains(spdx, []byte(`"spdxVersion": "SPDX-2.3"`)) {
 		t.Error("SPDX document is not version 2.3")
 	}
-	gotSPDX, gotCDX := spdxPackages(t, spdx), cdxComponents(t, cdx)
-	for name, version := range want {
-		if gotSPDX[name] != version {
-			t.Errorf("SPDX: %s = %q, want %q", name, gotSPDX[name], version)
-		}
-		if gotCDX[name] != version {
-			t.Errorf("CycloneDX: %s = %q, want %q", name, gotCDX[name], version)
-		}
-	}
+	checkModules(t, d, want)
 }
 
-func TestGoBinary(t *testing.T) {
-	// Build the fixture project (uuid, cobra, pflag) and read the modules of
-	// its build info with the standard library, independently of syft.
-	exe := filepath.Join(t.TempDir(), "project")
+// buildFixture builds the fixture project (uuid, cobra, pflag) and reads
+// the modules of its build info with the standard library, independently
+// of syft.
+func buildFixture(t *testing.T) (exe string, want map[string]string) {
+	t.Helper()
+	exe = filepath.Join(t.TempDir(), "project")
 	build := exec.Command("go", "build", "-o", exe, ".")
 	build.Dir = "testdata/project"
 	if out, err := build.CombinedOutput(); err != nil {
@@ -157,28 +170,20 @@ func TestGoBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{}
+	want = map[string]string{}
 	for _, dep := range info.Deps {
 		want[dep.Path] = dep.Version
 	}
 	if want["github.com/spf13/cobra"] != "v1.8.1" || want["github.com/google/uuid"] != "v1.6.0" {
 		t.Fatalf("fixture build info = %v", want)
 	}
+	return exe, want
+}
 
+func TestGoBinary(t *testing.T) {
+	exe, want := buildFixture(t)
 	d := generate(t, exe)
-	spdx := encode(t, d, EncodeOptions{Format: FormatSPDXJSON})
-	validate(t, compileSchema(t, "spdx-schema-2.3.json"), spdx)
-	cdx := encode(t, d, EncodeOptions{Format: FormatCycloneDXJSON})
-	validate(t, compileSchema(t, "bom-1.6.schema.json"), cdx)
-	gotSPDX, gotCDX := spdxPackages(t, spdx), cdxComponents(t, cdx)
-	for name, version := range want {
-		if gotSPDX[name] != version {
-			t.Errorf("SPDX: %s = %q, want %q", name, gotSPDX[name], version)
-		}
-		if gotCDX[name] != version {
-			t.Errorf("CycloneDX: %s = %q, want %q", name, gotCDX[name], version)
-		}
-	}
+	checkModules(t, d, want)
 	if pk := d.Packages(); len(pk) < len(want) {
 		t.Errorf("Packages() lists %d, want at least %d", len(pk), len(want))
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gocli/gocli/internal/atomicfile"
 	"github.com/gocli/gocli/internal/buildinfo"
 	"github.com/gocli/gocli/internal/cli/command"
 	golint "github.com/gocli/gocli/lint"
@@ -247,32 +248,24 @@ func runLint(ctx context.Context, opts *Options) error {
 }
 
 func writeBaseline(path string, res *runner.Result) error {
-	fh, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("write baseline: %w", err)
-	}
-	if err := runner.NewBaseline(res.Findings).Write(fh); err != nil {
-		fh.Close()
+	if err := atomicfile.Write(path, 0o644, runner.NewBaseline(res.Findings).Write); err != nil {
 		return fmt.Errorf("write baseline %s: %w", path, err)
 	}
-	return fh.Close()
+	return nil
 }
 
+// writeReport writes the report to stdout or, atomically, to the file
+// (creating its directory): a CI step never uploads half a SARIF file.
 func writeReport(opts *Options, res *runner.Result) error {
-	var w io.Writer = opts.Factory.IO.Out
-	if opts.OutputFile != "" {
-		if dir := filepath.Dir(opts.OutputFile); dir != "" {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return err
-			}
-		}
-		fh, err := os.Create(opts.OutputFile)
-		if err != nil {
-			return err
-		}
-		defer fh.Close()
-		w = fh
-	}
 	info := buildinfo.Get()
-	return runner.Write(w, opts.Format, res, runner.ToolInfo{Name: "gocli", Version: strings.TrimPrefix(info.Version, "v")})
+	tool := runner.ToolInfo{Name: "gocli", Version: strings.TrimPrefix(info.Version, "v")}
+	if opts.OutputFile == "" {
+		return runner.Write(opts.Factory.IO.Out, opts.Format, res, tool)
+	}
+	if err := os.MkdirAll(filepath.Dir(opts.OutputFile), 0o755); err != nil {
+		return err
+	}
+	return atomicfile.Write(opts.OutputFile, 0o644, func(w io.Writer) error {
+		return runner.Write(w, opts.Format, res, tool)
+	})
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gocli/gocli/internal/atomicfile"
 	"github.com/gocli/gocli/internal/cli/command"
 	"github.com/gocli/gocli/internal/cli/iostreams"
 	"github.com/gocli/gocli/perf"
@@ -413,25 +414,8 @@ func writeTo(ios *iostreams.IOStreams, path string, write func(io.Writer) error)
 	if path == "-" {
 		return write(ios.Out)
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".gocli-perf-*")
-	if err != nil {
-		return fmt.Errorf("perf: write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("perf: write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("perf: write %s: %w", path, err)
-	}
-	// Reports are shared as CI artifacts: the usual file mode, not
-	// CreateTemp's 0600.
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("perf: write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	// Reports are shared as CI artifacts: the usual file mode.
+	if err := atomicfile.Write(path, 0o644, write); err != nil {
 		return fmt.Errorf("perf: write %s: %w", path, err)
 	}
 	return nil

@@ -10,7 +10,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -46,9 +45,11 @@ type Options struct {
 	Registerer   prometheus.Registerer
 }
 
-// Store is one node's view of the replicated users.
+// Store is one node's view of the replicated users: a typed
+// collection (the engine's consensus.Backend over its key-value store).
 type Store struct {
-	srv *kv.Server
+	srv     *kv.Server
+	records *kv.Collection[record]
 }
 
 // Open starts the consensus node. A node restarted with the same DataDir
@@ -71,7 +72,11 @@ func Open(_ context.Context, o Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{srv: srv}, nil
+	records, err := kv.NewCollection[record](srv, prefix, nil)
+	if err != nil {
+		return nil, errors.Join(err, srv.Close())
+	}
+	return &Store{srv: srv, records: records}, nil
 }
 
 // Close stops the node.
@@ -125,29 +130,23 @@ func (s *Store) TransferLeadership(ctx context.Context) error {
 	return node.TransferLeadership(ctx, to)
 }
 
-// record is the stored form: the version lives in the key's metadata.
+// record is the stored form; the version lives in the key's metadata.
 type record struct {
 	Name  string `json:"name"`
 	Email string `json:"email"`
 }
 
-func key(id string) []byte { return []byte(prefix + id) }
-
-func encode(v model.User) ([]byte, error) {
-	return json.Marshal(record{Name: v.Name, Email: v.Email})
+func toRecord(v model.User) record {
+	return record{Name: v.Name, Email: v.Email}
 }
 
-func decode(kvp *kv.KeyValue) (model.User, error) {
-	var r record
-	if err := json.Unmarshal(kvp.Value, &r); err != nil {
-		return model.User{}, fmt.Errorf("decode %s: %w", kvp.Key, err)
-	}
+func fromEntry(e kv.Entry[record]) model.User {
 	return model.User{
-		ID:      string(kvp.Key[len(prefix):]),
-		Name:    r.Name,
-		Email:   r.Email,
-		Version: uint64(kvp.Version),
-	}, nil
+		ID:      e.ID,
+		Name:    e.Value.Name,
+		Email:   e.Value.Email,
+		Version: uint64(e.Version),
+	}
 }
 
 func withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -163,6 +162,10 @@ func mapErr(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, kv.ErrNotFound):
+		return model.ErrNotFound
+	case errors.Is(err, kv.ErrVersionMismatch):
+		return model.ErrConflict
 	case errors.Is(err, consensus.ErrUnknownOutcome):
 		// The write may still commit: not safe to retry blindly.
 		return fmt.Errorf("%w: %w", model.ErrTimeout, err)
@@ -182,31 +185,24 @@ func newID() (string, error) {
 	return hex.EncodeToString(b[:]), nil
 }
 
-// Create stores v under a new ID. The transaction only succeeds if the key
-// is new, so a (vanishingly unlikely) ID collision never overwrites.
+// Create stores v under a new ID. The write requires the ID to be new, so
+// a (vanishingly unlikely) ID collision never overwrites.
 func (s *Store) Create(ctx context.Context, v model.User) (model.User, error) {
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	val, err := encode(v)
-	if err != nil {
-		return v, err
-	}
 	for range 3 {
-		if v.ID, err = newID(); err != nil {
+		id, err := newID()
+		if err != nil {
 			return v, err
 		}
-		k := key(v.ID)
-		resp, err := s.srv.Txn(ctx, kv.TxnRequest{
-			Compare: []kv.Compare{{Key: k, Target: kv.CompareCreate, Result: kv.CompareEqual, CreateRevision: 0}},
-			Success: []kv.Op{{Put: &kv.PutRequest{Key: k, Value: val}}},
-		})
+		e, err := s.records.Write(ctx, kv.Entry[record]{ID: id, Value: toRecord(v)})
+		if errors.Is(err, kv.ErrVersionMismatch) {
+			continue
+		}
 		if err != nil {
 			return v, mapErr(err)
 		}
-		if resp.Succeeded {
-			v.Version = 1
-			return v, nil
-		}
+		return fromEntry(e), nil
 	}
 	return v, errors.New("could not find a free ID")
 }
@@ -215,31 +211,24 @@ func (s *Store) Create(ctx context.Context, v model.User) (model.User, error) {
 func (s *Store) Get(ctx context.Context, id string) (model.User, error) {
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	kvp, err := s.srv.Get(ctx, key(id))
+	e, err := s.records.Get(ctx, id)
 	if err != nil {
 		return model.User{}, mapErr(err)
 	}
-	if kvp == nil {
-		return model.User{}, model.ErrNotFound
-	}
-	return decode(kvp)
+	return fromEntry(e), nil
 }
 
 // List is a linearizable read of every User, in ID order.
 func (s *Store) List(ctx context.Context) ([]model.User, error) {
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	resp, err := s.srv.Range(ctx, kv.RangeRequest{Key: []byte(prefix), RangeEnd: kv.PrefixEnd([]byte(prefix))})
+	es, err := s.records.List(ctx)
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	out := make([]model.User, 0, len(resp.Kvs))
-	for _, kvp := range resp.Kvs {
-		v, err := decode(kvp)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
+	out := make([]model.User, 0, len(es))
+	for _, e := range es {
+		out = append(out, fromEntry(e))
 	}
 	return out, nil
 }
@@ -248,39 +237,21 @@ func (s *Store) List(ctx context.Context) ([]model.User, error) {
 func (s *Store) Update(ctx context.Context, v model.User) (model.User, error) {
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	val, err := encode(v)
-	if err != nil {
-		return v, err
+	if v.Version == 0 {
+		// Version 0 would mean "create" to the collection.
+		return v, model.ErrConflict
 	}
-	k := key(v.ID)
-	resp, err := s.srv.Txn(ctx, kv.TxnRequest{
-		Compare: []kv.Compare{{Key: k, Target: kv.CompareVersion, Result: kv.CompareEqual, Version: int64(v.Version)}},
-		Success: []kv.Op{{Put: &kv.PutRequest{Key: k, Value: val}}},
-		Failure: []kv.Op{{Range: &kv.RangeRequest{Key: k, KeysOnly: true}}},
-	})
+	e, err := s.records.Write(ctx, kv.Entry[record]{ID: v.ID, Value: toRecord(v), Version: int64(v.Version)})
 	if err != nil {
 		return v, mapErr(err)
 	}
-	if !resp.Succeeded {
-		if r := resp.Responses[0].Range; r == nil || len(r.Kvs) == 0 {
-			return v, model.ErrNotFound
-		}
-		return v, model.ErrConflict
-	}
-	v.Version++
-	return v, nil
+	return fromEntry(e), nil
 }
 
 // Delete removes a User.
 func (s *Store) Delete(ctx context.Context, id string) error {
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	resp, err := s.srv.DeleteRange(ctx, kv.DeleteRangeRequest{Key: key(id)})
-	if err != nil {
-		return mapErr(err)
-	}
-	if resp.Deleted == 0 {
-		return model.ErrNotFound
-	}
-	return nil
+	_, err := s.records.Write(ctx, kv.Entry[record]{ID: id, Deleted: true, Version: kv.AnyVersion})
+	return mapErr(err)
 }

@@ -64,6 +64,9 @@ func TestStoreCRUD(t *testing.T) {
 	if _, err := s.Update(ctx, got); !errors.Is(err, model.ErrConflict) {
 		t.Fatalf("stale Update: %v, want ErrConflict", err)
 	}
+	if _, err := s.Update(ctx, model.User{ID: created.ID}); !errors.Is(err, model.ErrConflict) {
+		t.Fatalf("Update without a version: %v, want ErrConflict", err)
+	}
 	if _, err := s.Update(ctx, model.User{ID: "missing", Version: 1}); !errors.Is(err, model.ErrNotFound) {
 		t.Fatalf("Update of a missing ID: %v, want ErrNotFound", err)
 	}

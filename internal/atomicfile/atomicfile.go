@@ -20,12 +20,19 @@ var ErrExists = errors.New("file already exists")
 type Pending struct {
 	tmp  string
 	dest string
+	// direct is set when dest is a device, pipe or socket (/dev/stdout,
+	// /dev/null, a FIFO): renaming over it would replace the device node,
+	// so the data went straight to it and there is nothing to commit.
+	direct bool
 }
 
 // Prepare writes the output of write into a temporary file beside dest with
 // the given permissions. Nothing is visible under dest until Commit; on any
 // error the temporary file is removed.
 func Prepare(dest string, perm fs.FileMode, write func(w io.Writer) error) (*Pending, error) {
+	if st, err := os.Stat(dest); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+		return writeDirect(dest, write)
+	}
 	dir, base := filepath.Split(dest)
 	if dir == "" {
 		dir = "."
@@ -60,6 +67,9 @@ func Prepare(dest string, perm fs.FileMode, write func(w io.Writer) error) (*Pen
 // fails with ErrExists when dest exists, atomically: a hard link never
 // replaces an existing name.
 func (p *Pending) Commit(overwrite bool) error {
+	if p.direct {
+		return nil
+	}
 	if overwrite {
 		if err := os.Rename(p.tmp, p.dest); err != nil {
 			_ = os.Remove(p.tmp)
@@ -79,6 +89,9 @@ func (p *Pending) Commit(overwrite bool) error {
 
 // Discard removes the temporary file without publishing it.
 func (p *Pending) Discard() {
+	if p.direct {
+		return
+	}
 	_ = os.Remove(p.tmp)
 }
 
@@ -97,4 +110,20 @@ func WriteBytes(dest string, perm fs.FileMode, data []byte) error {
 		_, err := w.Write(data)
 		return err
 	})
+}
+
+// writeDirect writes to a special file in place.
+func writeDirect(dest string, write func(w io.Writer) error) (*Pending, error) {
+	f, err := os.OpenFile(dest, os.O_WRONLY, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", dest, err)
+	}
+	if err := write(f); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("close %s: %w", dest, err)
+	}
+	return &Pending{dest: dest, direct: true}, nil
 }

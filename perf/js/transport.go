@@ -1,0 +1,411 @@
+package js
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"strings"
+	"sync"
+	"time"
+)
+
+// directTransport is a VU's HTTP transport. Plain http:// requests without
+// a proxy go over HTTP/1.1 keep-alive connections that the calling
+// goroutine writes and reads itself; everything else (https, where ALPN may
+// choose HTTP/2, and proxied requests) goes to a standard http.Transport.
+//
+// The standard transport hands every request to a connection's read and
+// write goroutines and back over channels: two goroutine switches and a
+// select per request, which profiles of a 64-VU run showed as a large share
+// of the client's CPU time per request. A VU makes its requests one after
+// another (batch aside), so it gains nothing from that machinery.
+//
+// The wire format is the standard library's (Request.Write and
+// ReadResponse), so requests and responses are parsed exactly as
+// http.Transport would; the httptrace hooks that the timings rely on fire
+// at the same points (DNS and connect events come from net.Dialer, which
+// reads them from the request's context).
+type directTransport struct {
+	fallback *http.Transport
+	dial     func(ctx context.Context, network, addr string) (net.Conn, error)
+	maxIdle  int
+
+	mu       sync.Mutex
+	idle     map[string][]*directConn
+	inflight map[*directConn]struct{}
+}
+
+// directConn is one keep-alive connection with its buffers.
+type directConn struct {
+	conn net.Conn
+	br   *bufio.Reader
+	bw   *bufio.Writer
+	key  string
+	// aborted is set (under the transport's lock) when abort cut the
+	// connection's current request short: it cannot be reused.
+	aborted bool
+}
+
+// requestScope carries, in a request's context, what the VU decides for
+// each request without deriving a new context from it: the deadline of
+// the request's timeout. ownerCancels says that the VU calls abort when
+// the context ends, so the transport need not watch the context itself.
+// A VU builds one context per iteration context and reuses it: deriving a
+// context with a timeout, a trace and a cancellation callback for every
+// request cost more than a tenth of the client's CPU time per request.
+type requestScope struct {
+	deadline     time.Time
+	ownerCancels bool
+}
+
+type requestScopeKey struct{}
+
+func scopeOf(ctx context.Context) *requestScope {
+	s, _ := ctx.Value(requestScopeKey{}).(*requestScope)
+	return s
+}
+
+func newDirectTransport(fallback *http.Transport, maxIdlePerHost int) *directTransport {
+	return &directTransport{
+		fallback: fallback,
+		dial:     fallback.DialContext,
+		maxIdle:  maxIdlePerHost,
+		idle:     make(map[string][]*directConn),
+		inflight: make(map[*directConn]struct{}),
+	}
+}
+
+// abort fails the requests in flight on direct connections: the VU calls
+// it when the context of its iteration ends.
+func (t *directTransport) abort() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for c := range t.inflight {
+		c.aborted = true
+		c.conn.SetDeadline(time.Unix(1, 0)) //nolint:errcheck // best effort: the read fails either way
+	}
+}
+
+// CloseIdleConnections closes the idle connections of both transports.
+func (t *directTransport) CloseIdleConnections() {
+	t.mu.Lock()
+	idle := t.idle
+	t.idle = make(map[string][]*directConn)
+	t.mu.Unlock()
+	for _, conns := range idle {
+		for _, c := range conns {
+			c.conn.Close()
+		}
+	}
+	t.fallback.CloseIdleConnections()
+}
+
+// direct reports whether req can take the direct path.
+func (t *directTransport) direct(req *http.Request) bool {
+	if req.URL.Scheme != "http" || req.URL.Host == "" {
+		return false
+	}
+	if t.fallback.Proxy != nil {
+		if p, err := t.fallback.Proxy(req); err != nil || p != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	scope := scopeOf(ctx)
+	if !t.direct(req) {
+		return t.roundTripFallback(req, scope)
+	}
+	trace := httptrace.ContextClientTrace(ctx)
+	key := canonicalAddr(req)
+	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if trace != nil && trace.GetConn != nil {
+			trace.GetConn(key)
+		}
+		c, reused, err := t.getConn(ctx, scope, key)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, err
+		}
+		if trace != nil && trace.GotConn != nil {
+			trace.GotConn(httptrace.GotConnInfo{Conn: c.conn, Reused: reused, WasIdle: reused})
+		}
+		resp, err := t.roundTrip(ctx, scope, trace, c, req)
+		if err == nil {
+			return resp, nil
+		}
+		t.release(c, false)
+		// A server may close an idle connection at any time; as
+		// http.Transport does, retry once on a new connection when
+		// nothing of the response arrived and the body can be sent again.
+		var nr *noResponseError
+		if !reused || attempt > 0 || !errors.As(err, &nr) || !rewindable(req) {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, errors.Unwrap(err)
+		}
+		if req.GetBody != nil && req.Body != nil && req.Body != http.NoBody {
+			body, gerr := req.GetBody()
+			if gerr != nil {
+				return nil, gerr
+			}
+			req = req.Clone(ctx)
+			req.Body = body
+		}
+	}
+}
+
+// noResponseError wraps a failure that happened before the first byte of
+// the response: the request may be sent again on a fresh connection.
+type noResponseError struct{ err error }
+
+func (e *noResponseError) Error() string { return e.err.Error() }
+func (e *noResponseError) Unwrap() error { return e.err }
+
+// responseError wraps a failure after the response started: never retried.
+type responseError struct{ err error }
+
+func (e *responseError) Error() string { return e.err.Error() }
+func (e *responseError) Unwrap() error { return e.err }
+
+func rewindable(req *http.Request) bool {
+	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+}
+
+// roundTrip writes req on c and reads the response header. The body is
+// read by the caller through the returned response; the connection goes
+// back to the idle list when the body has been read to the end and closed.
+func (t *directTransport) roundTrip(ctx context.Context, scope *requestScope, trace *httptrace.ClientTrace, c *directConn, req *http.Request) (*http.Response, error) {
+	// The request's timeout and the end of its context reach a blocked
+	// read or write through the connection's deadline.
+	var deadline time.Time
+	if scope != nil {
+		deadline = scope.deadline
+	} else if d, ok := ctx.Deadline(); ok {
+		deadline = d
+	}
+	c.conn.SetDeadline(deadline) //nolint:errcheck // a failed deadline fails the I/O below
+	stop := func() bool { return true }
+	if scope == nil || !scope.ownerCancels {
+		stop = context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) }) //nolint:errcheck // best effort
+	}
+	// Registered before checking ctx: abort either sees the connection or
+	// ran before the check, which then fails.
+	t.mu.Lock()
+	t.inflight[c] = struct{}{}
+	t.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		stop()
+		return nil, &responseError{err}
+	}
+	fail := func(err error, before bool) (*http.Response, error) {
+		stop()
+		if before {
+			return nil, &noResponseError{err}
+		}
+		return nil, &responseError{err}
+	}
+
+	// Ask for gzip and decompress transparently, as http.Transport does
+	// unless the script set Accept-Encoding (or Range) itself.
+	gz := req.Method != http.MethodHead && req.Header.Get("Accept-Encoding") == "" && req.Header.Get("Range") == "" && !t.fallback.DisableCompression
+	if gz {
+		req.Header["Accept-Encoding"] = gzipOnly
+	}
+	err := req.Write(c.bw)
+	if gz {
+		delete(req.Header, "Accept-Encoding")
+	}
+	if err == nil {
+		err = c.bw.Flush()
+	}
+	if trace != nil && trace.WroteRequest != nil {
+		trace.WroteRequest(httptrace.WroteRequestInfo{Err: err})
+	}
+	if err != nil {
+		return fail(err, true)
+	}
+	if _, err := c.br.Peek(1); err != nil {
+		return fail(err, true)
+	}
+	if trace != nil && trace.GotFirstResponseByte != nil {
+		trace.GotFirstResponseByte()
+	}
+	var resp *http.Response
+	for {
+		resp, err = http.ReadResponse(c.br, req)
+		if err != nil {
+			return fail(err, false)
+		}
+		// Informational responses precede the real one (101 is final).
+		if resp.StatusCode < 100 || resp.StatusCode > 199 || resp.StatusCode == http.StatusSwitchingProtocols {
+			break
+		}
+	}
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		return fail(fmt.Errorf("protocol upgrades are not supported (status %s)", resp.Status), false)
+	}
+	b := &directBody{t: t, c: c, rc: resp.Body, stop: stop, ctx: ctx, keep: !resp.Close && !req.Close}
+	resp.Body = b
+	if gz && strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+		resp.Body = &gzipBody{body: b}
+		resp.Header.Del("Content-Encoding")
+		resp.Header.Del("Content-Length")
+		resp.ContentLength = -1
+		resp.Uncompressed = true
+	}
+	return resp, nil
+}
+
+var gzipOnly = []string{"gzip"}
+
+// directBody is a response body on a direct connection.
+type directBody struct {
+	t      *directTransport
+	c      *directConn
+	rc     io.ReadCloser
+	stop   func() bool
+	ctx    context.Context
+	keep   bool
+	eof    bool
+	closed bool
+	err    error
+}
+
+func (b *directBody) Read(p []byte) (int, error) {
+	if b.closed {
+		return 0, errors.New("http: read on closed response body")
+	}
+	n, err := b.rc.Read(p)
+	switch {
+	case err == io.EOF:
+		b.eof = true
+	case err != nil:
+		if b.ctx.Err() != nil {
+			err = b.ctx.Err()
+		}
+		b.err = err
+	}
+	return n, err
+}
+
+// Close drains what is left of the body (as the standard body does) and
+// gives the connection back when it can carry another request.
+func (b *directBody) Close() error {
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	err := b.rc.Close()
+	fired := !b.stop()
+	b.t.release(b.c, !fired && err == nil && b.err == nil && b.keep)
+	return nil
+}
+
+// gzipBody decompresses a gzip response body on first read.
+type gzipBody struct {
+	body *directBody
+	zr   *gzip.Reader
+	err  error
+}
+
+func (g *gzipBody) Read(p []byte) (int, error) {
+	if g.zr == nil && g.err == nil {
+		g.zr, g.err = gzip.NewReader(g.body)
+	}
+	if g.err != nil {
+		return 0, g.err
+	}
+	return g.zr.Read(p)
+}
+
+func (g *gzipBody) Close() error { return g.body.Close() }
+
+func (t *directTransport) getConn(ctx context.Context, scope *requestScope, key string) (*directConn, bool, error) {
+	t.mu.Lock()
+	if l := t.idle[key]; len(l) > 0 {
+		c := l[len(l)-1]
+		t.idle[key] = l[:len(l)-1]
+		t.mu.Unlock()
+		return c, true, nil
+	}
+	t.mu.Unlock()
+	if scope != nil && !scope.deadline.IsZero() {
+		// Dials are rare (keep-alive): a derived context is cheap enough.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, scope.deadline)
+		defer cancel()
+	}
+	conn, err := t.dial(ctx, "tcp", key)
+	if err != nil {
+		return nil, false, err
+	}
+	return &directConn{conn: conn, br: bufio.NewReaderSize(conn, 4096), bw: bufio.NewWriterSize(conn, 4096), key: key}, false, nil
+}
+
+// release ends a request on c: the connection goes back to the idle list
+// when keep says it can carry another request and abort did not cut it.
+func (t *directTransport) release(c *directConn, keep bool) {
+	t.mu.Lock()
+	delete(t.inflight, c)
+	if keep && !c.aborted && len(t.idle[c.key]) < t.maxIdle {
+		t.idle[c.key] = append(t.idle[c.key], c)
+		c = nil
+	}
+	t.mu.Unlock()
+	if c != nil {
+		c.conn.Close()
+	}
+}
+
+// roundTripFallback sends req through the standard transport, applying
+// the scope's deadline as a context deadline until the body is closed.
+func (t *directTransport) roundTripFallback(req *http.Request, scope *requestScope) (*http.Response, error) {
+	if scope == nil || scope.deadline.IsZero() {
+		return t.fallback.RoundTrip(req)
+	}
+	ctx, cancel := context.WithDeadline(req.Context(), scope.deadline)
+	resp, err := t.fallback.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// cancelBody releases a request's context when its body is closed.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// canonicalAddr is host:port of the request's URL, with port 80 by default.
+func canonicalAddr(req *http.Request) string {
+	if req.URL.Port() != "" {
+		return req.URL.Host
+	}
+	return net.JoinHostPort(req.URL.Hostname(), "80")
+}

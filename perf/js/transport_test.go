@@ -1,0 +1,300 @@
+package js
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// runOnce runs the script's default function once on a new VU and returns
+// the iteration's error (a failed assertion in the script throws).
+func runOnce(t *testing.T, ctx context.Context, env *Env, src string) error {
+	t.Helper()
+	prg, err := CompileFile(writeScript(t, src, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vu, err := NewVU(prg, env, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(vu.Close)
+	return vu.RunIteration(ctx, Iteration{Scenario: "default"})
+}
+
+const assertJS = `
+function assert(cond, msg) { if (!cond) { throw new Error(msg); } }
+`
+
+func TestDirectTransportKeepAliveAndWireFormat(t *testing.T) {
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/gzip":
+			if r.Header.Get("Accept-Encoding") != "gzip" {
+				w.Write([]byte("plain:" + r.Header.Get("Accept-Encoding")))
+				return
+			}
+			w.Header().Set("Content-Encoding", "gzip")
+			zw := gzip.NewWriter(w)
+			zw.Write([]byte("unzipped"))
+			zw.Close()
+		case "/chunked":
+			w.Header().Set("X-Multi", "a")
+			w.Header().Add("X-Multi", "b")
+			for _, part := range []string{"one,", "two,", "three"} {
+				w.Write([]byte(part))
+				w.(http.Flusher).Flush()
+			}
+		case "/echo":
+			b, _ := io.ReadAll(r.Body)
+			w.Header().Set("X-UA", r.Header.Get("User-Agent"))
+			w.Write([]byte(r.Method + " " + string(b) + " " + r.Header.Get("Cookie")))
+		case "/close":
+			w.Header().Set("Connection", "close")
+			w.Write([]byte("bye"))
+		case "/set-cookie":
+			http.SetCookie(w, &http.Cookie{Name: "session", Value: "s1", Path: "/"})
+			http.Redirect(w, r, "/echo", http.StatusFound)
+		default:
+			w.Write([]byte("ok"))
+		}
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+
+	env := newEnv(t, map[string]string{"BASE_URL": srv.URL})
+	err := runOnce(t, context.Background(), env, assertJS+`
+import http from 'k6/http';
+export default function () {
+  for (let i = 0; i < 20; i++) {
+    const r = http.get(__ENV.BASE_URL + '/');
+    assert(r.status === 200 && r.body === 'ok', 'plain get: ' + r.status + ' ' + r.body);
+  }
+  let r = http.get(__ENV.BASE_URL + '/gzip');
+  assert(r.body === 'unzipped', 'gzip body: ' + r.body);
+  assert(r.headers['Content-Encoding'] === undefined, 'Content-Encoding kept after decompression');
+  r = http.get(__ENV.BASE_URL + '/gzip', { headers: { 'Accept-Encoding': 'identity' } });
+  assert(r.body === 'plain:identity', 'explicit Accept-Encoding: ' + r.body);
+  r = http.get(__ENV.BASE_URL + '/chunked');
+  assert(r.body === 'one,two,three', 'chunked body: ' + r.body);
+  assert(r.headers['X-Multi'] === 'a, b', 'multi-valued header: ' + r.headers['X-Multi']);
+  r = http.head(__ENV.BASE_URL + '/chunked');
+  assert(r.status === 200 && r.body === '', 'head: ' + r.status + ' ' + JSON.stringify(r.body));
+  r = http.post(__ENV.BASE_URL + '/echo', 'payload');
+  assert(r.body === 'POST payload ', 'post: ' + r.body);
+  assert(r.headers['X-Ua'] === 'gocli-perf/1 (k6-compatible)', 'user agent: ' + r.headers['X-Ua']);
+  r = http.get(__ENV.BASE_URL + '/set-cookie');
+  assert(r.status === 200 && r.body === 'GET  session=s1', 'redirect with cookie: ' + r.body);
+  r = http.get(__ENV.BASE_URL + '/close');
+  assert(r.body === 'bye', 'connection close: ' + r.body);
+  r = http.get(__ENV.BASE_URL + '/');
+  assert(r.body === 'ok', 'after close: ' + r.body);
+}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One connection for everything up to /close, a second one after it.
+	if n := conns.Load(); n != 2 {
+		t.Errorf("server saw %d connections, want 2 (keep-alive)", n)
+	}
+	if got := env.Store.Total("http_reqs"); got != 28 { // a redirect and its target count once
+		t.Errorf("http_reqs = %v, want 28", got)
+	}
+}
+
+// A server may close an idle keep-alive connection at any time: the next
+// request on it is sent again on a new connection, as http.Transport does.
+func TestDirectTransportRetriesClosedIdleConnection(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted atomic.Int64
+	var wg sync.WaitGroup
+	t.Cleanup(wg.Wait)
+	t.Cleanup(func() { ln.Close() }) // runs first: ends the accept loop
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			// One response per connection, then a close without
+			// "Connection: close".
+			br := bufio.NewReader(c)
+			if _, err := http.ReadRequest(br); err == nil {
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			}
+			c.Close()
+		}
+	}()
+	env := newEnv(t, map[string]string{"BASE_URL": "http://" + ln.Addr().String()})
+	err = runOnce(t, context.Background(), env, assertJS+`
+import http from 'k6/http';
+export default function () {
+  for (let i = 0; i < 3; i++) {
+    const r = http.post(__ENV.BASE_URL + '/', 'x');
+    assert(r.status === 200 && r.body === 'ok' && r.error === '', 'request ' + i + ': ' + r.status + ' ' + r.error);
+  }
+}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := accepted.Load(); n != 3 {
+		t.Errorf("accepted %d connections, want 3", n)
+	}
+}
+
+func TestDirectTransportTimeoutAndCancel(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/stall" {
+			// The header and part of the body, then nothing.
+			w.Header().Set("Content-Length", "100")
+			w.Write([]byte("part"))
+			w.(http.Flusher).Flush()
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	env := newEnv(t, map[string]string{"BASE_URL": srv.URL})
+	err := runOnce(t, context.Background(), env, assertJS+`
+import http from 'k6/http';
+export default function () {
+  const r = http.get(__ENV.BASE_URL + '/', { timeout: '100ms' });
+  assert(r.status === 0 && r.error_code === 1050 && r.error !== '', 'timeout: ' + r.status + ' ' + r.error_code + ' ' + r.error);
+  const s = http.get(__ENV.BASE_URL + '/stall', { timeout: '100ms' });
+  assert(s.error_code === 1050, 'timeout in the body: ' + s.status + ' ' + s.error_code + ' ' + s.error);
+  const ok = http.get(__ENV.BASE_URL + '/stall', { timeout: '100ms' });
+  assert(ok.error_code === 1050, 'second timeout: ' + ok.error_code);
+}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	prg, err := CompileFile(writeScript(t, "import http from 'k6/http';\nexport default function () { http.get(__ENV.BASE_URL + '/'); }\n", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vu, err := NewVU(prg, env, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(vu.Close)
+	go func() { done <- vu.RunIteration(ctx, Iteration{}) }()
+	// Cancel once the request is in flight (the server holds it).
+	deadline := time.Now().Add(10 * time.Second)
+	for env.Store.Total("http_reqs") < 1 && vu.bytesWritten.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrInterrupted) {
+			t.Fatalf("err = %v, want ErrInterrupted", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("request was not interrupted")
+	}
+}
+
+// https goes through the standard transport (ALPN, TLS timings).
+func TestHTTPSUsesStandardTransport(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}
+		w.Write([]byte(r.Proto))
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	env := newEnv(t, map[string]string{"BASE_URL": srv.URL})
+	env.HTTP.InsecureSkipVerify = true
+	err := runOnce(t, context.Background(), env, assertJS+`
+import http from 'k6/http';
+export default function () {
+  const r = http.get(__ENV.BASE_URL + '/');
+  assert(r.status === 200 && r.body === 'HTTP/1.1', 'https: ' + r.status + ' ' + r.body + ' ' + r.error);
+  assert(r.timings.tls_handshaking > 0, 'no TLS handshake time');
+  const slow = http.get(__ENV.BASE_URL + '/slow', { timeout: 100 });
+  assert(slow.status === 0 && slow.error_code === 1050, 'https timeout: ' + slow.status + ' ' + slow.error_code + ' ' + slow.error);
+}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestResponseObject(t *testing.T) {
+	srv := server(t)
+	env := newEnv(t, map[string]string{"BASE_URL": srv.URL})
+	err := runOnce(t, context.Background(), env, assertJS+`
+import http from 'k6/http';
+export default function () {
+  const r = http.get(__ENV.BASE_URL + '/ok', { headers: { 'X-Req': '1' } });
+  assert(r.headers === r.headers, 'headers built twice');
+  assert(r.headers['Content-Type'] === 'application/json', 'content type: ' + r.headers['Content-Type']);
+  assert(r.json('items.0.id') === 7 && r.json().hello === 'world', 'json');
+  assert(r.remote_ip === '127.0.0.1' && r.remote_port > 0, 'remote: ' + r.remote_ip + ':' + r.remote_port);
+  assert(r.timings.duration > 0 && r.timings.waiting > 0, 'timings: ' + JSON.stringify(r.timings));
+  assert(r.request.method === 'GET' && r.request.headers['X-Req'][0] === '1', 'request: ' + JSON.stringify(r.request));
+  assert(r.url.endsWith('/ok') && r.proto === 'HTTP/1.1' && r.status_text === '200 OK', 'url/proto/status_text');
+  const keys = Object.keys(r).join(',');
+  assert(keys === 'status,status_text,proto,url,error,error_code,remote_ip,remote_port,headers,body,timings,request', 'keys: ' + keys);
+  const j = JSON.parse(JSON.stringify(r));
+  assert(j.status === 200 && j.body.indexOf('world') > 0 && j.timings.duration > 0, 'stringify: ' + JSON.stringify(j));
+  r.mine = 5;
+  r.status = 201;
+  assert(r.mine === 5 && r.status === 201, 'assignment');
+  delete r.body;
+  assert(r.body === undefined && Object.keys(r).indexOf('body') < 0 && Object.keys(r).indexOf('mine') >= 0, 'delete');
+  const none = http.get(__ENV.BASE_URL + '/ok', { responseType: 'none' });
+  assert(none.body === null, 'responseType none');
+  let threw = false;
+  try { none.json(); } catch (e) { threw = true; }
+  assert(threw, 'json() of no body did not throw');
+  const bin = http.get(__ENV.BASE_URL + '/ok', { responseType: 'binary' });
+  assert(bin.body instanceof ArrayBuffer && bin.body.byteLength === 36, 'binary body');
+  const bad = http.get('http://127.0.0.1:1/');
+  assert(bad.status === 0 && bad.error_code === 1212 && bad.error !== '' && bad.body === null, 'refused: ' + bad.error_code + ' ' + bad.error);
+}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(srv.URL, "127.0.0.1") {
+		t.Fatalf("test server is not on 127.0.0.1: %s", srv.URL)
+	}
+}

@@ -49,10 +49,7 @@ etcd v3 API, so --endpoints can point at a real etcd for comparison; without
 			if endpoints == "" {
 				opts.Endpoints = nil
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runBench(cmd.Context(), opts)
+			return runOr(cmd.Context(), opts, runF, runBench)
 		},
 	}
 	addNameFlag(cmd, &opts.Target)

@@ -72,10 +72,7 @@ violation and prints the seed that replays the schedule.`,
 			if opts.Out == "" {
 				opts.Out = fmt.Sprintf("gocli-check-%d.html", opts.Seed)
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runCheck(cmd.Context(), opts)
+			return runOr(cmd.Context(), opts, runF, runCheck)
 		},
 	}
 	fl := cmd.Flags()

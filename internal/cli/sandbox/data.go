@@ -81,10 +81,7 @@ func NewCmdPut(f *command.Factory, runF func(context.Context, *PutOptions) error
 			if _, err := parseLease(opts.Lease); err != nil {
 				return err
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runPut(cmd.Context(), opts)
+			return runOr(cmd.Context(), opts, runF, runPut)
 		},
 	}
 	addNameFlag(cmd, &opts.Target)
@@ -107,11 +104,6 @@ func (r putResult) WriteText(w io.Writer, _ *iostreams.ColorScheme) error {
 }
 
 func runPut(ctx context.Context, opts *PutOptions) error {
-	cli, err := opts.client()
-	if err != nil {
-		return err
-	}
-	defer cli.Close()
 	lease, _ := parseLease(opts.Lease)
 	var ops []clientv3.OpOption
 	if lease != 0 {
@@ -120,13 +112,13 @@ func runPut(ctx context.Context, opts *PutOptions) error {
 	if opts.PrevKV {
 		ops = append(ops, clientv3.WithPrevKV())
 	}
-	ctx, cancel := withTimeout(ctx)
-	defer cancel()
-	resp, err := cli.Put(ctx, opts.Key, opts.Value, ops...)
-	if err != nil {
-		return dataErr("put "+opts.Key, err, opts.Name)
-	}
-	return opts.Factory.Render(putResult{Revision: resp.Header.Revision, PrevKV: toKV(resp.PrevKv)})
+	return opts.call(ctx, func(ctx context.Context, cli *clientv3.Client) error {
+		resp, err := cli.Put(ctx, opts.Key, opts.Value, ops...)
+		if err != nil {
+			return dataErr("put "+opts.Key, err, opts.Name)
+		}
+		return opts.Factory.Render(putResult{Revision: resp.Header.Revision, PrevKV: toKV(resp.PrevKv)})
+	})
 }
 
 // --- get ---------------------------------------------------------------
@@ -157,10 +149,7 @@ func NewCmdGet(f *command.Factory, runF func(context.Context, *GetOptions) error
 			if opts.Consistency != "l" && opts.Consistency != "s" {
 				return command.FlagErrorf("--consistency %q: use l (linearizable) or s (serializable)", opts.Consistency)
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runGet(cmd.Context(), opts)
+			return runOr(cmd.Context(), opts, runF, runGet)
 		},
 	}
 	addNameFlag(cmd, &opts.Target)
@@ -192,11 +181,6 @@ func (r getResult) WriteText(w io.Writer, _ *iostreams.ColorScheme) error {
 }
 
 func runGet(ctx context.Context, opts *GetOptions) error {
-	cli, err := opts.client()
-	if err != nil {
-		return err
-	}
-	defer cli.Close()
 	var ops []clientv3.OpOption
 	if opts.Prefix {
 		ops = append(ops, clientv3.WithPrefix())
@@ -213,13 +197,13 @@ func runGet(ctx context.Context, opts *GetOptions) error {
 	if opts.Consistency == "s" {
 		ops = append(ops, clientv3.WithSerializable())
 	}
-	ctx, cancel := withTimeout(ctx)
-	defer cancel()
-	resp, err := cli.Get(ctx, opts.Key, ops...)
-	if err != nil {
-		return dataErr("get "+opts.Key, err, opts.Name)
-	}
-	return opts.Factory.Render(getResult{Revision: resp.Header.Revision, Count: resp.Count, More: resp.More, KVs: toKVs(resp.Kvs), keysOnly: opts.KeysOnly})
+	return opts.call(ctx, func(ctx context.Context, cli *clientv3.Client) error {
+		resp, err := cli.Get(ctx, opts.Key, ops...)
+		if err != nil {
+			return dataErr("get "+opts.Key, err, opts.Name)
+		}
+		return opts.Factory.Render(getResult{Revision: resp.Header.Revision, Count: resp.Count, More: resp.More, KVs: toKVs(resp.Kvs), keysOnly: opts.KeysOnly})
+	})
 }
 
 // --- del ---------------------------------------------------------------
@@ -243,10 +227,7 @@ func NewCmdDel(f *command.Factory, runF func(context.Context, *DelOptions) error
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Key = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runDel(cmd.Context(), opts)
+			return runOr(cmd.Context(), opts, runF, runDel)
 		},
 	}
 	addNameFlag(cmd, &opts.Target)
@@ -265,22 +246,17 @@ func (r delResult) WriteText(w io.Writer, _ *iostreams.ColorScheme) error {
 }
 
 func runDel(ctx context.Context, opts *DelOptions) error {
-	cli, err := opts.client()
-	if err != nil {
-		return err
-	}
-	defer cli.Close()
 	var ops []clientv3.OpOption
 	if opts.Prefix {
 		ops = append(ops, clientv3.WithPrefix())
 	}
-	ctx, cancel := withTimeout(ctx)
-	defer cancel()
-	resp, err := cli.Delete(ctx, opts.Key, ops...)
-	if err != nil {
-		return dataErr("del "+opts.Key, err, opts.Name)
-	}
-	return opts.Factory.Render(delResult{Revision: resp.Header.Revision, Deleted: resp.Deleted})
+	return opts.call(ctx, func(ctx context.Context, cli *clientv3.Client) error {
+		resp, err := cli.Delete(ctx, opts.Key, ops...)
+		if err != nil {
+			return dataErr("del "+opts.Key, err, opts.Name)
+		}
+		return opts.Factory.Render(delResult{Revision: resp.Header.Revision, Deleted: resp.Deleted})
+	})
 }
 
 // --- watch -------------------------------------------------------------
@@ -307,10 +283,7 @@ func NewCmdWatch(f *command.Factory, runF func(context.Context, *WatchOptions) e
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Key = args[0]
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runWatch(cmd.Context(), opts)
+			return runOr(cmd.Context(), opts, runF, runWatch)
 		},
 	}
 	addNameFlag(cmd, &opts.Target)

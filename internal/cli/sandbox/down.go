@@ -33,10 +33,7 @@ delete its folder and data; --purge works on a stopped cluster too.`,
   gocli sandbox down --purge --name big`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runDown(cmd.Context(), opts)
+			return runOr(cmd.Context(), opts, runF, runDown)
 		},
 	}
 	addNameFlag(cmd, &opts.Target)

@@ -27,8 +27,14 @@ type FaultOptions struct {
 
 type faultCommand struct {
 	op, short, long, example string
-	call                     func(context.Context, *control.Client, *FaultOptions) error
-	done                     string
+	// use overrides the usage line "OP NODE" when the command has required
+	// flags to show.
+	use  string
+	call func(context.Context, *control.Client, *FaultOptions) error
+	done string
+	// flags binds the command's own flags; check validates them once parsed.
+	flags func(*cobra.Command, *FaultOptions)
+	check func(*cobra.Command, *FaultOptions) error
 }
 
 var faultCommands = []faultCommand{
@@ -54,9 +60,14 @@ var faultCommands = []faultCommand{
 // NewCmdFault builds a fault command that takes one NODE argument.
 func NewCmdFault(f *command.Factory, fc faultCommand, runF func(context.Context, *FaultOptions) error) *cobra.Command {
 	opts := &FaultOptions{Target: Target{Factory: f}, Op: fc.op}
+	use := fc.use
+	if use == "" {
+		use = fc.op + " NODE"
+	}
 	cmd := &cobra.Command{
-		Use:     fc.op + " NODE",
+		Use:     use,
 		Short:   fc.short,
+		Long:    fc.long,
 		Example: fc.example,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -65,13 +76,20 @@ func NewCmdFault(f *command.Factory, fc faultCommand, runF func(context.Context,
 				return err
 			}
 			opts.Node = id
-			if runF != nil {
-				return runF(cmd.Context(), opts)
+			if fc.check != nil {
+				if err := fc.check(cmd, opts); err != nil {
+					return err
+				}
 			}
-			return runFault(cmd.Context(), opts, fc)
+			return runOr(cmd.Context(), opts, runF, func(ctx context.Context, o *FaultOptions) error {
+				return runFault(ctx, o, fc)
+			})
 		},
 	}
 	addNameFlag(cmd, &opts.Target)
+	if fc.flags != nil {
+		fc.flags(cmd, opts)
+	}
 	return cmd
 }
 
@@ -86,90 +104,62 @@ func (r faultResult) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 }
 
 func runFault(ctx context.Context, opts *FaultOptions, fc faultCommand) error {
-	c, _, err := opts.control()
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := fc.call(ctx, c, opts); err != nil {
-		return cliErr(err, opts.Name)
-	}
-	return opts.Factory.Render(faultResult{OK: true, Message: fmt.Sprintf(fc.done, opts.Node)})
+	return opts.callControl(ctx, 30*time.Second, func(ctx context.Context, c *control.Client) error {
+		if err := fc.call(ctx, c, opts); err != nil {
+			return cliErr(err, opts.Name)
+		}
+		return opts.Factory.Render(faultResult{OK: true, Message: fmt.Sprintf(fc.done, opts.Node)})
+	})
 }
 
 // NewCmdDelay builds `gocli sandbox delay`.
 func NewCmdDelay(f *command.Factory, runF func(context.Context, *FaultOptions) error) *cobra.Command {
-	fc := faultCommand{op: "delay", done: "delaying node %d's messages",
+	return NewCmdFault(f, faultCommand{op: "delay", use: "delay NODE --latency D [--jitter D]",
+		short: "Delay every message to and from a node",
+		long:  "Delay every raft message to and from NODE by --latency plus up to --jitter. --latency 0 removes the delay; heal removes every fault.",
+		example: `  gocli sandbox delay 2 --latency 50ms --jitter 10ms
+  gocli sandbox delay 2 --latency 0`,
+		done: "delaying node %d's messages",
 		call: func(ctx context.Context, c *control.Client, o *FaultOptions) error {
 			return c.Delay(ctx, o.Node, o.Latency, o.Jitter)
-		}}
-	opts := &FaultOptions{Target: Target{Factory: f}, Op: "delay"}
-	cmd := &cobra.Command{
-		Use:   "delay NODE --latency D [--jitter D]",
-		Short: "Delay every message to and from a node",
-		Long:  "Delay every raft message to and from NODE by --latency plus up to --jitter. --latency 0 removes the delay; heal removes every fault.",
-		Example: `  gocli sandbox delay 2 --latency 50ms --jitter 10ms
-  gocli sandbox delay 2 --latency 0`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseNode(args[0])
-			if err != nil {
-				return err
-			}
-			opts.Node = id
+		},
+		flags: func(cmd *cobra.Command, o *FaultOptions) {
+			cmd.Flags().DurationVar(&o.Latency, "latency", 0, "added latency per message")
+			cmd.Flags().DurationVar(&o.Jitter, "jitter", 0, "random extra latency, up to this much")
+		},
+		check: func(cmd *cobra.Command, o *FaultOptions) error {
 			if !cmd.Flags().Changed("latency") {
 				return command.FlagErrorf("delay needs --latency (0 removes a delay)")
 			}
-			if opts.Latency < 0 || opts.Jitter < 0 || opts.Latency > time.Minute {
+			if o.Latency < 0 || o.Jitter < 0 || o.Latency > time.Minute {
 				return command.FlagErrorf("--latency and --jitter must be between 0 and 1m")
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runFault(cmd.Context(), opts, fc)
-		},
-	}
-	addNameFlag(cmd, &opts.Target)
-	cmd.Flags().DurationVar(&opts.Latency, "latency", 0, "added latency per message")
-	cmd.Flags().DurationVar(&opts.Jitter, "jitter", 0, "random extra latency, up to this much")
-	return cmd
+			return nil
+		}}, runF)
 }
 
 // NewCmdDrop builds `gocli sandbox drop`.
 func NewCmdDrop(f *command.Factory, runF func(context.Context, *FaultOptions) error) *cobra.Command {
-	fc := faultCommand{op: "drop", done: "dropping a share of node %d's messages",
+	return NewCmdFault(f, faultCommand{op: "drop", use: "drop NODE --rate R",
+		short: "Drop a share of the messages to and from a node",
+		example: `  gocli sandbox drop 3 --rate 0.2
+  gocli sandbox drop 3 --rate 0`,
+		done: "dropping a share of node %d's messages",
 		call: func(ctx context.Context, c *control.Client, o *FaultOptions) error {
 			return c.Drop(ctx, o.Node, o.Rate)
-		}}
-	opts := &FaultOptions{Target: Target{Factory: f}, Op: "drop"}
-	cmd := &cobra.Command{
-		Use:   "drop NODE --rate R",
-		Short: "Drop a share of the messages to and from a node",
-		Example: `  gocli sandbox drop 3 --rate 0.2
-  gocli sandbox drop 3 --rate 0`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseNode(args[0])
-			if err != nil {
-				return err
-			}
-			opts.Node = id
+		},
+		flags: func(cmd *cobra.Command, o *FaultOptions) {
+			cmd.Flags().Float64Var(&o.Rate, "rate", 0, "fraction of messages to drop, 0 to 1")
+		},
+		check: func(cmd *cobra.Command, o *FaultOptions) error {
 			if !cmd.Flags().Changed("rate") {
 				return command.FlagErrorf("drop needs --rate (0 stops dropping)")
 			}
-			if opts.Rate < 0 || opts.Rate > 1 {
-				return command.FlagErrorf("--rate %v: use a fraction between 0 and 1", opts.Rate)
+			if o.Rate < 0 || o.Rate > 1 {
+				return command.FlagErrorf("--rate %v: use a fraction between 0 and 1", o.Rate)
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runFault(cmd.Context(), opts, fc)
-		},
-	}
-	addNameFlag(cmd, &opts.Target)
-	cmd.Flags().Float64Var(&opts.Rate, "rate", 0, "fraction of messages to drop, 0 to 1")
-	return cmd
+			return nil
+		}}, runF)
 }
 
 // NewCmdRemoveNode builds `gocli sandbox remove-node`.
@@ -203,10 +193,7 @@ reach everyone. heal removes the partition.`,
 				return command.FlagErrorf("%v", err)
 			}
 			opts.Groups = groups
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runPartition(cmd.Context(), opts)
+			return runOr(cmd.Context(), opts, runF, runPartition)
 		},
 	}
 	addNameFlag(cmd, &opts.Target)
@@ -214,16 +201,12 @@ reach everyone. heal removes the partition.`,
 }
 
 func runPartition(ctx context.Context, opts *PartitionOptions) error {
-	c, _, err := opts.control()
-	if err != nil {
-		return err
-	}
-	ctx, cancel := withTimeout(ctx)
-	defer cancel()
-	if err := c.Partition(ctx, opts.Groups); err != nil {
-		return cliErr(fmt.Errorf("partition: %w", err), opts.Name)
-	}
-	return opts.Factory.Render(faultResult{OK: true, Message: "partitioned " + describeFaults(sandbox.FaultSpec{Partition: opts.Groups}, nil)})
+	return opts.callControl(ctx, requestTimeout, func(ctx context.Context, c *control.Client) error {
+		if err := c.Partition(ctx, opts.Groups); err != nil {
+			return cliErr(fmt.Errorf("partition: %w", err), opts.Name)
+		}
+		return opts.Factory.Render(faultResult{OK: true, Message: "partitioned " + describeFaults(sandbox.FaultSpec{Partition: opts.Groups}, nil)})
+	})
 }
 
 // HealOptions are the inputs of `gocli sandbox heal`.
@@ -237,23 +220,20 @@ func NewCmdHeal(f *command.Factory, runF func(context.Context, *HealOptions) err
 		Short: "Remove every network fault (partitions, delays, drops)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			c, _, err := opts.control()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := withTimeout(cmd.Context())
-			defer cancel()
-			if err := c.Heal(ctx); err != nil {
-				return cliErr(fmt.Errorf("heal: %w", err), opts.Name)
-			}
-			return opts.Factory.Render(faultResult{OK: true, Message: "healed every network fault"})
+			return runOr(cmd.Context(), opts, runF, runHeal)
 		},
 	}
 	addNameFlag(cmd, &opts.Target)
 	return cmd
+}
+
+func runHeal(ctx context.Context, opts *HealOptions) error {
+	return opts.callControl(ctx, requestTimeout, func(ctx context.Context, c *control.Client) error {
+		if err := c.Heal(ctx); err != nil {
+			return cliErr(fmt.Errorf("heal: %w", err), opts.Name)
+		}
+		return opts.Factory.Render(faultResult{OK: true, Message: "healed every network fault"})
+	})
 }
 
 // AddNodeOptions are the inputs of `gocli sandbox add-node`.
@@ -267,24 +247,23 @@ func NewCmdAddNode(f *command.Factory, runF func(context.Context, *AddNodeOption
 		Short: "Add a voting node to the cluster and start it",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			c, _, err := opts.control()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), 40*time.Second)
-			defer cancel()
-			n, err := c.AddNode(ctx)
-			if err != nil {
-				return cliErr(fmt.Errorf("add node: %w", err), opts.Name)
-			}
-			return opts.Factory.Render(addNodeResult(n))
+			return runOr(cmd.Context(), opts, runF, runAddNode)
 		},
 	}
 	addNameFlag(cmd, &opts.Target)
 	return cmd
+}
+
+// runAddNode waits longer than other requests: a new node must start and
+// catch up before the control server answers.
+func runAddNode(ctx context.Context, opts *AddNodeOptions) error {
+	return opts.callControl(ctx, 40*time.Second, func(ctx context.Context, c *control.Client) error {
+		n, err := c.AddNode(ctx)
+		if err != nil {
+			return cliErr(fmt.Errorf("add node: %w", err), opts.Name)
+		}
+		return opts.Factory.Render(addNodeResult(n))
+	})
 }
 
 type addNodeResult sandbox.NodeSpec
@@ -318,10 +297,7 @@ func NewCmdLogs(f *command.Factory, runF func(context.Context, *LogsOptions) err
 				return command.FlagErrorf("--lines %d: must not be negative", opts.Lines)
 			}
 			opts.Node = id
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runLogs(cmd.Context(), opts)
+			return runOr(cmd.Context(), opts, runF, runLogs)
 		},
 	}
 	addNameFlag(cmd, &opts.Target)
@@ -330,21 +306,17 @@ func NewCmdLogs(f *command.Factory, runF func(context.Context, *LogsOptions) err
 }
 
 func runLogs(ctx context.Context, opts *LogsOptions) error {
-	c, _, err := opts.control()
-	if err != nil {
+	return opts.callControl(ctx, requestTimeout, func(ctx context.Context, c *control.Client) error {
+		s, err := c.Logs(ctx, opts.Node, opts.Lines)
+		if err != nil {
+			return cliErr(fmt.Errorf("logs of node %d: %w", opts.Node, err), opts.Name)
+		}
+		if opts.Factory.JSONOutput() {
+			return opts.Factory.Render(logsResult{Node: opts.Node, Log: s})
+		}
+		_, err = io.WriteString(opts.Factory.IO.Out, s)
 		return err
-	}
-	ctx, cancel := withTimeout(ctx)
-	defer cancel()
-	s, err := c.Logs(ctx, opts.Node, opts.Lines)
-	if err != nil {
-		return cliErr(fmt.Errorf("logs of node %d: %w", opts.Node, err), opts.Name)
-	}
-	if opts.Factory.JSONOutput() {
-		return opts.Factory.Render(logsResult{Node: opts.Node, Log: s})
-	}
-	_, err = io.WriteString(opts.Factory.IO.Out, s)
-	return err
+	})
 }
 
 type logsResult struct {

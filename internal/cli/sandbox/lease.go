@@ -60,10 +60,7 @@ func NewCmdLeaseOp(f *command.Factory, op string, runF func(context.Context, *Le
 			}
 			opts.ID = id
 		}
-		if runF != nil {
-			return runF(cmd.Context(), opts)
-		}
-		return runLease(cmd.Context(), opts)
+		return runOr(cmd.Context(), opts, runF, runLease)
 	}
 	addNameFlag(cmd, &opts.Target)
 	return cmd

@@ -27,10 +27,7 @@ func NewCmdList(f *command.Factory, runF func(context.Context, *ListOptions) err
 		Short:   "List clusters and whether they run",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runList(cmd.Context(), opts)
+			return runOr(cmd.Context(), opts, runF, runList)
 		},
 	}
 	return cmd

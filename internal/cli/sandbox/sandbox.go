@@ -136,6 +136,42 @@ func (t *Target) client() (*clientv3.Client, error) {
 	return newClient(info.Spec.Endpoints())
 }
 
+// call resolves the running cluster's etcd client and calls fn with it under
+// the request deadline; the client is closed when fn returns. Data commands
+// share it so each one only says what it asks etcd and how it renders.
+func (t *Target) call(ctx context.Context, fn func(context.Context, *clientv3.Client) error) error {
+	cli, err := t.client()
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	return fn(ctx, cli)
+}
+
+// callControl resolves the running cluster's control client and calls fn
+// with it under a deadline of d: the fault, status and membership commands
+// differ only in what they ask and how long they may wait.
+func (t *Target) callControl(ctx context.Context, d time.Duration, fn func(context.Context, *control.Client) error) error {
+	c, _, err := t.control()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	return fn(ctx, c)
+}
+
+// runOr runs a command's runF when a test gave one, else the real run: the
+// seam every NewCmdXxx offers its tests.
+func runOr[T any](ctx context.Context, opts *T, runF, run func(context.Context, *T) error) error {
+	if runF != nil {
+		return runF(ctx, opts)
+	}
+	return run(ctx, opts)
+}
+
 func newClient(endpoints []string) (*clientv3.Client, error) {
 	cli, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/gocli/gocli/internal/cli/command"
 	"github.com/gocli/gocli/internal/cli/iostreams"
 	"github.com/gocli/gocli/sandbox"
+	"github.com/gocli/gocli/sandbox/control"
 )
 
 // StatusOptions are the inputs of `gocli sandbox status`.
@@ -35,10 +36,7 @@ func NewCmdStatus(f *command.Factory, runF func(context.Context, *StatusOptions)
   gocli sandbox status -o json | jq .leader`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runStatus(cmd.Context(), opts)
+			return runOr(cmd.Context(), opts, runF, runStatus)
 		},
 	}
 	addNameFlag(cmd, &opts.Target)
@@ -132,17 +130,13 @@ func sortedKeys[V any](m map[uint64]V) []uint64 {
 }
 
 func runStatus(ctx context.Context, opts *StatusOptions) error {
-	c, _, err := opts.control()
-	if err != nil {
-		return err
-	}
-	ctx, cancel := withTimeout(ctx)
-	defer cancel()
-	st, err := c.Status(ctx)
-	if err != nil {
-		return cliErr(fmt.Errorf("status of %q: %w", opts.Name, err), opts.Name)
-	}
-	return opts.Factory.Render(statusResult{Status: st, wide: opts.Wide})
+	return opts.callControl(ctx, requestTimeout, func(ctx context.Context, c *control.Client) error {
+		st, err := c.Status(ctx)
+		if err != nil {
+			return cliErr(fmt.Errorf("status of %q: %w", opts.Name, err), opts.Name)
+		}
+		return opts.Factory.Render(statusResult{Status: st, wide: opts.Wide})
+	})
 }
 
 // orDash prints v, or "-" when it is not known.

@@ -48,10 +48,7 @@ arguments with spaces in double quotes.`,
 			if _, err := parseTxn(opts.Script); err != nil {
 				return command.InputErrorf("txn: %v", err)
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runTxn(cmd.Context(), opts)
+			return runOr(cmd.Context(), opts, runF, runTxn)
 		},
 	}
 	addNameFlag(cmd, &opts.Target)
@@ -267,27 +264,22 @@ func runTxn(ctx context.Context, opts *TxnOptions) error {
 	if err != nil {
 		return command.InputErrorf("txn: %v", err)
 	}
-	cli, err := opts.client()
-	if err != nil {
-		return err
-	}
-	defer cli.Close()
-	ctx, cancel := withTimeout(ctx)
-	defer cancel()
-	resp, err := cli.Txn(ctx).If(t.cmps...).Then(t.success...).Else(t.failure...).Commit()
-	if err != nil {
-		return dataErr("txn", err, opts.Name)
-	}
-	res := txnResult{Succeeded: resp.Succeeded, Revision: resp.Header.Revision, Results: []TxnOpResult{}}
-	for _, r := range resp.Responses {
-		switch {
-		case r.GetResponsePut() != nil:
-			res.Results = append(res.Results, TxnOpResult{Op: "put"})
-		case r.GetResponseDeleteRange() != nil:
-			res.Results = append(res.Results, TxnOpResult{Op: "del", Deleted: r.GetResponseDeleteRange().Deleted})
-		case r.GetResponseRange() != nil:
-			res.Results = append(res.Results, TxnOpResult{Op: "get", KVs: toKVs(r.GetResponseRange().Kvs)})
+	return opts.call(ctx, func(ctx context.Context, cli *clientv3.Client) error {
+		resp, err := cli.Txn(ctx).If(t.cmps...).Then(t.success...).Else(t.failure...).Commit()
+		if err != nil {
+			return dataErr("txn", err, opts.Name)
 		}
-	}
-	return opts.Factory.Render(res)
+		res := txnResult{Succeeded: resp.Succeeded, Revision: resp.Header.Revision, Results: []TxnOpResult{}}
+		for _, r := range resp.Responses {
+			switch {
+			case r.GetResponsePut() != nil:
+				res.Results = append(res.Results, TxnOpResult{Op: "put"})
+			case r.GetResponseDeleteRange() != nil:
+				res.Results = append(res.Results, TxnOpResult{Op: "del", Deleted: r.GetResponseDeleteRange().Deleted})
+			case r.GetResponseRange() != nil:
+				res.Results = append(res.Results, TxnOpResult{Op: "get", KVs: toKVs(r.GetResponseRange().Kvs)})
+			}
+		}
+		return opts.Factory.Render(res)
+	})
 }

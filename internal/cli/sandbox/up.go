@@ -90,10 +90,7 @@ and --port+200+i-1 (HTTP gateway, /health, /metrics).`,
 			if opts.Port < 0 || opts.Port+300 > 65535 {
 				return command.FlagErrorf("--port %d: use 0 (free ports) or 1-65235", opts.Port)
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runUp(cmd.Context(), opts)
+			return runOr(cmd.Context(), opts, runF, runUp)
 		},
 	}
 	addNameFlag(cmd, &opts.Target)

@@ -1,9 +1,6 @@
 package consensus
 
-import (
-	"sync"
-	"time"
-)
+import "time"
 
 // EventType names what changed.
 type EventType string
@@ -24,60 +21,4 @@ type Event struct {
 	Leader  uint64    `json:"leader"`
 	Members []Member  `json:"members,omitempty"`
 	Time    time.Time `json:"time"`
-}
-
-// eventHub fans events out to subscribers without blocking the run loop:
-// a subscriber whose buffer is full misses the event (Dropped counts it).
-type eventHub struct {
-	mu      sync.Mutex
-	subs    map[chan Event]struct{}
-	dropped uint64
-	closed  bool
-}
-
-func (h *eventHub) subscribe(buf int) (<-chan Event, func()) {
-	if buf <= 0 {
-		buf = 64
-	}
-	ch := make(chan Event, buf)
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		close(ch)
-		return ch, func() {}
-	}
-	if h.subs == nil {
-		h.subs = map[chan Event]struct{}{}
-	}
-	h.subs[ch] = struct{}{}
-	return ch, func() {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		if _, ok := h.subs[ch]; ok {
-			delete(h.subs, ch)
-			close(ch)
-		}
-	}
-}
-
-func (h *eventHub) publish(e Event) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for ch := range h.subs {
-		select {
-		case ch <- e:
-		default:
-			h.dropped++
-		}
-	}
-}
-
-func (h *eventHub) close() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.closed = true
-	for ch := range h.subs {
-		close(ch)
-	}
-	h.subs = nil
 }

@@ -90,7 +90,7 @@ func (n *Node) applyConfChange(e *raftpb.Entry) error {
 }
 
 func (n *Node) publishMembers() {
-	n.events.publish(Event{Type: EventMembershipChanged, Node: n.id, Term: n.term, Leader: n.lead,
+	n.events.Publish(Event{Type: EventMembershipChanged, Node: n.id, Term: n.term, Leader: n.lead,
 		Members: n.memberList(), Time: time.Now()})
 }
 

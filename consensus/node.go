@@ -67,7 +67,7 @@ type Node struct {
 	waitMu  sync.Mutex
 	waiters map[uint64]*proposal
 
-	events eventHub
+	events Hub[Event]
 
 	// state below is owned by the run goroutine.
 	confState    *raftpb.ConfState
@@ -377,7 +377,12 @@ func (n *Node) Err() error {
 // has buf slots; when it is full, events are dropped rather than stall the
 // node, so a consumer that needs the current state should call Status. The
 // returned func unsubscribes; the channel is closed on unsubscribe or stop.
-func (n *Node) Events(buf int) (<-chan Event, func()) { return n.events.subscribe(buf) }
+func (n *Node) Events(buf int) (<-chan Event, func()) {
+	if buf <= 0 {
+		buf = 64
+	}
+	return n.events.Subscribe(buf)
+}
 
 // Stop stops the node: the run loop, the transport and the WAL. Pending
 // proposals fail with ErrStopped. It is safe to call more than once.
@@ -569,8 +574,8 @@ func (n *Node) run() {
 		n.log.Warn("close WAL", "err", cerr)
 	}
 	n.publishStatus()
-	n.events.publish(Event{Type: EventStopped, Node: n.id, Term: n.term, Time: time.Now()})
-	n.events.close()
+	n.events.Publish(Event{Type: EventStopped, Node: n.id, Term: n.term, Time: time.Now()})
+	n.events.Close()
 	if e, ok := n.sm.(interface{ stopped() }); ok {
 		e.stopped()
 	}
@@ -734,7 +739,7 @@ func (n *Node) handleReady(rd raft.Ready) error {
 	if hs := rd.HardState; hs != nil && hs.GetTerm() != n.term && hs.GetTerm() != 0 {
 		n.term = hs.GetTerm()
 		n.termA.Store(n.term)
-		n.events.publish(Event{Type: EventTermChanged, Node: n.id, Term: n.term, Leader: n.lead, Time: time.Now()})
+		n.events.Publish(Event{Type: EventTermChanged, Node: n.id, Term: n.term, Leader: n.lead, Time: time.Now()})
 	}
 	// The leader sends before its own fsync: followers persist in
 	// parallel, and the leader counts itself in the quorum only after
@@ -819,7 +824,7 @@ func (n *Node) onSoftState(ss *raft.SoftState) {
 		n.retryParked = true // on the next loop turn, outside this Ready
 		n.metrics.leaderChanges.Inc()
 		n.log.Info("leader changed", "leader", fmt.Sprintf("%x", ss.Lead), "term", n.rn.BasicStatus().GetTerm())
-		n.events.publish(Event{Type: EventLeaderChanged, Node: n.id, Term: n.rn.BasicStatus().GetTerm(), Leader: ss.Lead, Time: time.Now()})
+		n.events.Publish(Event{Type: EventLeaderChanged, Node: n.id, Term: n.rn.BasicStatus().GetTerm(), Leader: ss.Lead, Time: time.Now()})
 	}
 }
 

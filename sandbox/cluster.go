@@ -344,7 +344,7 @@ func (c *Cluster) Dir() string { return c.dir }
 
 // Events subscribes to the cluster's events; cancel unsubscribes. The
 // channel is closed when the cluster closes.
-func (c *Cluster) Events(buf int) (<-chan Event, func()) { return c.events.subscribe(buf) }
+func (c *Cluster) Events(buf int) (<-chan Event, func()) { return c.events.Subscribe(buf) }
 
 func (c *Cluster) member(id uint64) (member, error) {
 	c.mu.Lock()
@@ -1011,7 +1011,7 @@ func (c *Cluster) Close() error {
 			errs = append(errs, fmt.Errorf("stop node %d: %w", id, err))
 		}
 	}
-	c.events.close()
+	c.events.Close()
 	return errors.Join(errs...)
 }
 

@@ -1,8 +1,9 @@
 package sandbox
 
 import (
-	"sync"
 	"time"
+
+	"github.com/gocli/gocli/consensus"
 )
 
 // EventType names a cluster event.
@@ -30,56 +31,14 @@ type Event struct {
 	Time   time.Time `json:"time"`
 }
 
-// hub fans events out without letting a slow subscriber hold up the
-// cluster: a full subscriber misses events.
-type hub struct {
-	mu     sync.Mutex
-	subs   map[chan Event]struct{}
-	closed bool
-}
-
-func (h *hub) subscribe(buf int) (<-chan Event, func()) {
-	ch := make(chan Event, buf)
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		close(ch)
-		return ch, func() {}
-	}
-	if h.subs == nil {
-		h.subs = map[chan Event]struct{}{}
-	}
-	h.subs[ch] = struct{}{}
-	return ch, func() {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		if _, ok := h.subs[ch]; ok {
-			delete(h.subs, ch)
-			close(ch)
-		}
-	}
-}
+// hub is the cluster's event stream: a consensus.Hub, so a slow subscriber
+// misses events rather than hold up the cluster, that stamps each event with
+// the time it was published.
+type hub struct{ consensus.Hub[Event] }
 
 func (h *hub) publish(e Event) {
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for ch := range h.subs {
-		select {
-		case ch <- e:
-		default:
-		}
-	}
-}
-
-func (h *hub) close() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.closed = true
-	for ch := range h.subs {
-		close(ch)
-	}
-	h.subs = nil
+	h.Publish(e)
 }

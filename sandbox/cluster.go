@@ -572,45 +572,64 @@ func (c *Cluster) WaitLeader(ctx context.Context) (uint64, error) {
 // Kill stops node id abruptly: SIGKILL for a child process; for an
 // in-process node, a stop that keeps nothing but what the WAL synced.
 func (c *Cluster) Kill(id uint64) error {
-	c.opMu.Lock()
-	defer c.opMu.Unlock()
-	m, err := c.member(id)
-	if err != nil {
-		return err
-	}
-	if !m.alive() {
-		return errorOf(ErrNodeState, "kill node %d: it is already down", id)
-	}
-	if err := m.kill(); err != nil {
-		return fmt.Errorf("kill node %d: %w", id, err)
-	}
-	c.mu.Lock()
-	wasPaused := c.paused[id]
-	delete(c.paused, id)
-	c.mu.Unlock()
-	if wasPaused {
-		c.applyFaults()
-	}
-	c.events.publish(Event{Type: EventNodeDown, Node: id, Detail: "killed"})
-	return nil
+	return c.withMember(id, func(m member) error {
+		if !m.alive() {
+			return errorOf(ErrNodeState, "kill node %d: it is already down", id)
+		}
+		if err := m.kill(); err != nil {
+			return fmt.Errorf("kill node %d: %w", id, err)
+		}
+		if c.markPaused(id, false) {
+			c.applyFaults()
+		}
+		c.events.publish(Event{Type: EventNodeDown, Node: id, Detail: "killed"})
+		return nil
+	})
 }
 
 // Restart starts a killed node again with its data and addresses.
 func (c *Cluster) Restart(id uint64) error {
+	return c.withMember(id, func(m member) error {
+		if m.alive() {
+			return errorOf(ErrNodeState, "restart node %d: it is running (kill it first)", id)
+		}
+		if err := c.startMember(m); err != nil {
+			return fmt.Errorf("restart node %d: %w", id, err)
+		}
+		c.events.publish(Event{Type: EventNodeUp, Node: id, Detail: "restarted"})
+		return nil
+	})
+}
+
+// withMember runs op on node id while holding opMu, so the node's state
+// cannot change under a kill, restart, pause or resume.
+func (c *Cluster) withMember(id uint64, op func(member) error) error {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
 	m, err := c.member(id)
 	if err != nil {
 		return err
 	}
-	if m.alive() {
-		return errorOf(ErrNodeState, "restart node %d: it is running (kill it first)", id)
+	return op(m)
+}
+
+// markPaused records whether node id is paused and reports whether it was.
+func (c *Cluster) markPaused(id uint64, paused bool) (was bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	was = c.paused[id]
+	if paused {
+		c.paused[id] = true
+	} else {
+		delete(c.paused, id)
 	}
-	if err := c.startMember(m); err != nil {
-		return fmt.Errorf("restart node %d: %w", id, err)
-	}
-	c.events.publish(Event{Type: EventNodeUp, Node: id, Detail: "restarted"})
-	return nil
+	return was
+}
+
+func (c *Cluster) isPaused(id uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.paused[id]
 }
 
 // startMember starts m, retrying briefly while its ports are still held
@@ -632,52 +651,35 @@ func (c *Cluster) startMember(m member) error {
 // Pause freezes node id: SIGSTOP for a child process; an in-process node
 // stops answering clients and is cut off from its peers.
 func (c *Cluster) Pause(id uint64) error {
-	c.opMu.Lock()
-	defer c.opMu.Unlock()
-	m, err := c.member(id)
-	if err != nil {
-		return err
-	}
-	c.mu.Lock()
-	already := c.paused[id]
-	c.mu.Unlock()
-	if !m.alive() || already {
-		return errorOf(ErrNodeState, "pause node %d: it is %s", id, map[bool]string{true: "already paused", false: "down"}[already])
-	}
-	if err := m.setPaused(true); err != nil {
-		return fmt.Errorf("pause node %d: %w", id, err)
-	}
-	c.mu.Lock()
-	c.paused[id] = true
-	c.mu.Unlock()
-	c.applyFaults()
-	c.events.publish(Event{Type: EventFaultApplied, Node: id, Detail: fmt.Sprintf("pause %d", id)})
-	return nil
+	return c.withMember(id, func(m member) error {
+		already := c.isPaused(id)
+		if !m.alive() || already {
+			return errorOf(ErrNodeState, "pause node %d: it is %s", id, map[bool]string{true: "already paused", false: "down"}[already])
+		}
+		if err := m.setPaused(true); err != nil {
+			return fmt.Errorf("pause node %d: %w", id, err)
+		}
+		c.markPaused(id, true)
+		c.applyFaults()
+		c.events.publish(Event{Type: EventFaultApplied, Node: id, Detail: fmt.Sprintf("pause %d", id)})
+		return nil
+	})
 }
 
 // Resume thaws a paused node.
 func (c *Cluster) Resume(id uint64) error {
-	c.opMu.Lock()
-	defer c.opMu.Unlock()
-	m, err := c.member(id)
-	if err != nil {
-		return err
-	}
-	c.mu.Lock()
-	paused := c.paused[id]
-	c.mu.Unlock()
-	if !paused {
-		return errorOf(ErrNodeState, "resume node %d: it is not paused", id)
-	}
-	c.mu.Lock()
-	delete(c.paused, id)
-	c.mu.Unlock()
-	c.applyFaults()
-	if err := m.setPaused(false); err != nil {
-		return fmt.Errorf("resume node %d: %w", id, err)
-	}
-	c.events.publish(Event{Type: EventFaultHealed, Node: id, Detail: fmt.Sprintf("resume %d", id)})
-	return nil
+	return c.withMember(id, func(m member) error {
+		if !c.isPaused(id) {
+			return errorOf(ErrNodeState, "resume node %d: it is not paused", id)
+		}
+		c.markPaused(id, false)
+		c.applyFaults()
+		if err := m.setPaused(false); err != nil {
+			return fmt.Errorf("resume node %d: %w", id, err)
+		}
+		c.events.publish(Event{Type: EventFaultHealed, Node: id, Detail: fmt.Sprintf("resume %d", id)})
+		return nil
+	})
 }
 
 func (c *Cluster) checkIDs(ids ...uint64) error {
@@ -721,17 +723,7 @@ func (c *Cluster) Delay(id uint64, d Delay) error {
 	if d.Latency < 0 || d.Jitter < 0 {
 		return fmt.Errorf("delay: latency and jitter must not be negative")
 	}
-	c.mu.Lock()
-	if c.faults.Delay == nil {
-		c.faults.Delay = map[uint64]Delay{}
-	}
-	if d.Latency == 0 && d.Jitter == 0 {
-		delete(c.faults.Delay, id)
-	} else {
-		c.faults.Delay[id] = d
-	}
-	c.mu.Unlock()
-	c.applyFaults()
+	setNodeFault(c, &c.faults.Delay, id, d)
 	c.events.publish(Event{Type: EventFaultApplied, Node: id, Detail: fmt.Sprintf("delay %d by %v±%v", id, d.Latency, d.Jitter)})
 	return nil
 }
@@ -744,19 +736,26 @@ func (c *Cluster) Drop(id uint64, rate float64) error {
 	if rate < 0 || rate > 1 {
 		return fmt.Errorf("drop rate %v: must be between 0 and 1", rate)
 	}
+	setNodeFault(c, &c.faults.Drop, id, rate)
+	c.events.publish(Event{Type: EventFaultApplied, Node: id, Detail: fmt.Sprintf("drop %.0f%% of node %d's messages", rate*100, id)})
+	return nil
+}
+
+// setNodeFault sets node id's entry in one of the per-node fault maps, or
+// removes it when v is the zero value (no fault), and applies the result.
+func setNodeFault[V comparable](c *Cluster, faults *map[uint64]V, id uint64, v V) {
 	c.mu.Lock()
-	if c.faults.Drop == nil {
-		c.faults.Drop = map[uint64]float64{}
+	if *faults == nil {
+		*faults = map[uint64]V{}
 	}
-	if rate == 0 {
-		delete(c.faults.Drop, id)
+	var none V
+	if v == none {
+		delete(*faults, id)
 	} else {
-		c.faults.Drop[id] = rate
+		(*faults)[id] = v
 	}
 	c.mu.Unlock()
 	c.applyFaults()
-	c.events.publish(Event{Type: EventFaultApplied, Node: id, Detail: fmt.Sprintf("drop %.0f%% of node %d's messages", rate*100, id)})
-	return nil
 }
 
 // Heal removes every network fault (partitions, delays, drops). Paused
@@ -922,34 +921,30 @@ func (c *Cluster) checkPeerAddr(addr string) (string, error) {
 // RemoveNode removes node id from the membership through the leader and
 // stops it.
 func (c *Cluster) RemoveNode(ctx context.Context, id uint64) error {
-	c.opMu.Lock()
-	defer c.opMu.Unlock()
-	m, err := c.member(id)
-	if err != nil {
-		return err
-	}
-	c.mu.Lock()
-	if len(c.spec.Nodes) == 1 {
+	return c.withMember(id, func(m member) error {
+		c.mu.Lock()
+		if len(c.spec.Nodes) == 1 {
+			c.mu.Unlock()
+			return errorOf(ErrNodeState, "remove node %d: it is the last member", id)
+		}
 		c.mu.Unlock()
-		return errorOf(ErrNodeState, "remove node %d: it is the last member", id)
-	}
-	c.mu.Unlock()
-	if err := c.retryOnLeader(ctx, func(ctx context.Context, l member) error { return l.removeMember(ctx, id) }); err != nil {
-		return fmt.Errorf("remove node %d: %w", id, err)
-	}
-	if m.alive() {
-		_ = m.kill()
-	}
-	c.mu.Lock()
-	delete(c.members, id)
-	delete(c.paused, id)
-	c.spec.Nodes = slices.DeleteFunc(c.spec.Nodes, func(n NodeSpec) bool { return n.ID == id })
-	c.mu.Unlock()
-	if err := c.saveSpec(); err != nil {
-		return err
-	}
-	c.events.publish(Event{Type: EventMembershipChanged, Node: id, Detail: fmt.Sprintf("node %d removed", id)})
-	return nil
+		if err := c.retryOnLeader(ctx, func(ctx context.Context, l member) error { return l.removeMember(ctx, id) }); err != nil {
+			return fmt.Errorf("remove node %d: %w", id, err)
+		}
+		if m.alive() {
+			_ = m.kill()
+		}
+		c.mu.Lock()
+		delete(c.members, id)
+		delete(c.paused, id)
+		c.spec.Nodes = slices.DeleteFunc(c.spec.Nodes, func(n NodeSpec) bool { return n.ID == id })
+		c.mu.Unlock()
+		if err := c.saveSpec(); err != nil {
+			return err
+		}
+		c.events.publish(Event{Type: EventMembershipChanged, Node: id, Detail: fmt.Sprintf("node %d removed", id)})
+		return nil
+	})
 }
 
 // TransferLeader hands leadership to node id and waits until it leads.

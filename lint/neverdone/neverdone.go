@@ -163,7 +163,7 @@ func (c *checker) origins(v ssa.Value, depth int, seen map[ssa.Value]bool) ([]or
 		}
 		return out, true
 	case *ssa.FreeVar:
-		if b := binding(x); b != nil {
+		if b := chanflow.Binding(x); b != nil {
 			return c.origins(b, depth+1, seen)
 		}
 		return nil, false
@@ -172,7 +172,7 @@ func (c *checker) origins(v ssa.Value, depth int, seen map[ssa.Value]bool) ([]or
 			return nil, false
 		}
 		if fv, ok := x.X.(*ssa.FreeVar); ok {
-			if alloc, ok := binding(fv).(*ssa.Alloc); ok {
+			if alloc, ok := chanflow.Binding(fv).(*ssa.Alloc); ok {
 				return c.storedOrigins(alloc, depth, seen)
 			}
 			return nil, false
@@ -221,7 +221,7 @@ func (c *checker) storedOrigins(alloc *ssa.Alloc, depth int, seen map[ssa.Value]
 // fieldOrigins resolves every value stored into the same field anywhere in
 // the package.
 func (c *checker) fieldOrigins(fa *ssa.FieldAddr, depth int, seen map[ssa.Value]bool) ([]origin, bool) {
-	f := field(fa.X.Type(), fa.Field)
+	f := chanflow.FieldOf(fa.X.Type(), fa.Field)
 	if f == nil || c.m.Visible(f) {
 		return nil, false
 	}
@@ -234,7 +234,7 @@ func (c *checker) fieldOrigins(fa *ssa.FieldAddr, depth int, seen map[ssa.Value]
 					continue
 				}
 				a, ok := st.Addr.(*ssa.FieldAddr)
-				if !ok || field(a.X.Type(), a.Field) != f {
+				if !ok || chanflow.FieldOf(a.X.Type(), a.Field) != f {
 					continue
 				}
 				o, ok := c.origins(st.Val, depth+1, seen)
@@ -246,17 +246,6 @@ func (c *checker) fieldOrigins(fa *ssa.FieldAddr, depth int, seen map[ssa.Value]
 		}
 	}
 	return out, true
-}
-
-func field(t types.Type, i int) *types.Var {
-	t = t.Underlying()
-	if p, ok := t.(*types.Pointer); ok {
-		t = p.Elem().Underlying()
-	}
-	if st, ok := t.(*types.Struct); ok && i < st.NumFields() {
-		return st.Field(i)
-	}
-	return nil
 }
 
 // neverDone reports whether a parent context is context.Background or
@@ -309,7 +298,7 @@ func (c *checker) cancelCalls(with *ssa.Call) ([]ssa.CallInstruction, bool) {
 			case *ssa.Store:
 				switch a := r.Addr.(type) {
 				case *ssa.FieldAddr:
-					f := field(a.X.Type(), a.Field)
+					f := chanflow.FieldOf(a.X.Type(), a.Field)
 					if f == nil || c.m.Visible(f) {
 						escaped = true
 						continue
@@ -356,7 +345,7 @@ func (c *checker) cancelCalls(with *ssa.Call) ([]ssa.CallInstruction, bool) {
 		for _, fn := range c.m.Funcs {
 			for _, b := range fn.Blocks {
 				for _, instr := range b.Instrs {
-					if fa, ok := instr.(*ssa.FieldAddr); ok && field(fa.X.Type(), fa.Field) == f {
+					if fa, ok := instr.(*ssa.FieldAddr); ok && chanflow.FieldOf(fa.X.Type(), fa.Field) == f {
 						for _, fr := range *fa.Referrers() {
 							if ld, ok := fr.(*ssa.UnOp); ok && ld.Op == token.MUL {
 								follow(ld)
@@ -373,34 +362,4 @@ func (c *checker) cancelCalls(with *ssa.Call) ([]ssa.CallInstruction, bool) {
 		}
 	}
 	return calls, escaped
-}
-
-// binding returns the value bound to a closure's free variable when the
-// closure is made exactly once.
-func binding(fv *ssa.FreeVar) ssa.Value {
-	fn := fv.Parent()
-	idx := -1
-	for i, f := range fn.FreeVars {
-		if f == fv {
-			idx = i
-		}
-	}
-	parent := fn.Parent()
-	if parent == nil || idx < 0 {
-		return nil
-	}
-	var found ssa.Value
-	n := 0
-	for _, b := range parent.Blocks {
-		for _, instr := range b.Instrs {
-			if mc, ok := instr.(*ssa.MakeClosure); ok && mc.Fn == fn {
-				found = mc.Bindings[idx]
-				n++
-			}
-		}
-	}
-	if n != 1 {
-		return nil
-	}
-	return found
 }

@@ -265,21 +265,7 @@ func reaches(a, p ssa.Instruction) bool {
 	if ab == pb && chanflow.IndexOf(a) < chanflow.IndexOf(p) {
 		return true
 	}
-	seen := map[*ssa.BasicBlock]bool{}
-	stack := append([]*ssa.BasicBlock(nil), ab.Succs...)
-	for len(stack) > 0 {
-		x := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if x == pb {
-			return true
-		}
-		if seen[x] {
-			continue
-		}
-		seen[x] = true
-		stack = append(stack, x.Succs...)
-	}
-	return false
+	return chanflow.Reaches(ab, pb)
 }
 
 // sendsFit reports whether a buffered channel's sends can never fill it:

@@ -230,21 +230,9 @@ func (c *checker) canon(v ssa.Value, depth int) ref {
 	}
 	switch x := v.(type) {
 	case *ssa.FieldAddr:
-		r := c.canon(x.X, depth+1)
-		f := field(x.X.Type(), x.Field)
-		r.path += "." + f.Name()
-		r.field = f
-		r.name = r.name + "." + f.Name()
-		r.owner = ownerName(x.X.Type())
-		return r
+		return c.canonField(x.X, x.Field, depth)
 	case *ssa.Field:
-		r := c.canon(x.X, depth+1)
-		f := field(x.X.Type(), x.Field)
-		r.path += "." + f.Name()
-		r.field = f
-		r.name = r.name + "." + f.Name()
-		r.owner = ownerName(x.X.Type())
-		return r
+		return c.canonField(x.X, x.Field, depth)
 	case *ssa.UnOp:
 		if x.Op == token.MUL {
 			r := c.canon(x.X, depth+1)
@@ -256,7 +244,7 @@ func (c *checker) canon(v ssa.Value, depth int) ref {
 	case *ssa.ChangeType:
 		return c.canon(x.X, depth+1)
 	case *ssa.FreeVar:
-		if b := binding(x); b != nil {
+		if b := chanflow.Binding(x); b != nil {
 			return c.canon(b, depth+1)
 		}
 	case *ssa.Alloc:
@@ -267,43 +255,23 @@ func (c *checker) canon(v ssa.Value, depth int) ref {
 	return ref{root: v, name: v.Name()}
 }
 
-// binding returns the value bound to a closure's free variable when the
-// closure is made exactly once.
-func binding(fv *ssa.FreeVar) ssa.Value {
-	fn := fv.Parent()
-	idx := -1
-	for i, f := range fn.FreeVars {
-		if f == fv {
-			idx = i
-		}
-	}
-	parent := fn.Parent()
-	if parent == nil || idx < 0 {
-		return nil
-	}
-	var found ssa.Value
-	n := 0
-	for _, b := range parent.Blocks {
-		for _, instr := range b.Instrs {
-			if mc, ok := instr.(*ssa.MakeClosure); ok && mc.Fn == fn {
-				found = mc.Bindings[idx]
-				n++
-			}
-		}
-	}
-	if n != 1 {
-		return nil
-	}
-	return found
+// canonField resolves field i of x (by address or by value alike: a lock
+// is the same lock either way).
+func (c *checker) canonField(x ssa.Value, i, depth int) ref {
+	r := c.canon(x, depth+1)
+	f := field(x.Type(), i)
+	r.path += "." + f.Name()
+	r.field = f
+	r.name = r.name + "." + f.Name()
+	r.owner = ownerName(x.Type())
+	return r
 }
 
+// field is chanflow.FieldOf with a placeholder where t is not a struct, so
+// a lock's name always has a field to print.
 func field(t types.Type, i int) *types.Var {
-	t = t.Underlying()
-	if p, ok := t.(*types.Pointer); ok {
-		t = p.Elem().Underlying()
-	}
-	if st, ok := t.(*types.Struct); ok && i < st.NumFields() {
-		return st.Field(i)
+	if f := chanflow.FieldOf(t, i); f != nil {
+		return f
 	}
 	return types.NewVar(token.NoPos, nil, "?", types.Typ[types.Invalid])
 }

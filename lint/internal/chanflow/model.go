@@ -139,7 +139,7 @@ func (c *Chan) Name() string {
 	for _, ref := range *c.Make.Referrers() {
 		if st, ok := ref.(*ssa.Store); ok {
 			if fa, ok := st.Addr.(*ssa.FieldAddr); ok {
-				if f := fieldOf(fa.X.Type(), fa.Field); f != nil {
+				if f := FieldOf(fa.X.Type(), fa.Field); f != nil {
 					names = append(names, f.Name())
 				}
 			}
@@ -408,13 +408,17 @@ func (m *Model) SpawnsRunning(fn *ssa.Function) []*Spawn {
 }
 
 // InLoop reports whether b lies on a cycle of its function's control-flow graph.
-func InLoop(b *ssa.BasicBlock) bool {
+func InLoop(b *ssa.BasicBlock) bool { return Reaches(b, b) }
+
+// Reaches reports whether control can flow from block from to block to
+// along at least one edge (so a block reaches itself only around a loop).
+func Reaches(from, to *ssa.BasicBlock) bool {
 	seen := map[*ssa.BasicBlock]bool{}
-	stack := append([]*ssa.BasicBlock(nil), b.Succs...)
+	stack := append([]*ssa.BasicBlock(nil), from.Succs...)
 	for len(stack) > 0 {
 		x := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if x == b {
+		if x == to {
 			return true
 		}
 		if seen[x] {
@@ -426,9 +430,39 @@ func InLoop(b *ssa.BasicBlock) bool {
 	return false
 }
 
-// fieldOf returns the i-th field of the struct that t (a struct or a pointer
-// to one) denotes.
-func fieldOf(t types.Type, i int) *types.Var {
+// Binding returns the value bound to a closure's free variable when the
+// closure is made exactly once.
+func Binding(fv *ssa.FreeVar) ssa.Value {
+	fn := fv.Parent()
+	idx := -1
+	for i, f := range fn.FreeVars {
+		if f == fv {
+			idx = i
+		}
+	}
+	parent := fn.Parent()
+	if parent == nil || idx < 0 {
+		return nil
+	}
+	var found ssa.Value
+	n := 0
+	for _, b := range parent.Blocks {
+		for _, instr := range b.Instrs {
+			if mc, ok := instr.(*ssa.MakeClosure); ok && mc.Fn == fn {
+				found = mc.Bindings[idx]
+				n++
+			}
+		}
+	}
+	if n != 1 {
+		return nil
+	}
+	return found
+}
+
+// FieldOf returns the i-th field of the struct that t (a struct or a pointer
+// to one) denotes, or nil when t is neither.
+func FieldOf(t types.Type, i int) *types.Var {
 	t = t.Underlying()
 	if p, ok := t.(*types.Pointer); ok {
 		t = p.Elem().Underlying()
@@ -461,7 +495,7 @@ func (m *Model) NeverClosed(v ssa.Value) bool {
 	switch x := v.(type) {
 	case *ssa.UnOp:
 		if fa, ok := x.X.(*ssa.FieldAddr); ok && x.Op == token.MUL {
-			if f := fieldOf(fa.X.Type(), fa.Field); f != nil && f.Name() == "C" && f.Pkg() != nil && f.Pkg().Path() == "time" {
+			if f := FieldOf(fa.X.Type(), fa.Field); f != nil && f.Name() == "C" && f.Pkg() != nil && f.Pkg().Path() == "time" {
 				return true
 			}
 		}

@@ -188,7 +188,7 @@ func (t *tracker) store(addr ssa.Value) {
 	case *ssa.Alloc:
 		t.addPtr(a)
 	case *ssa.FieldAddr:
-		f := fieldOf(a.X.Type(), a.Field)
+		f := FieldOf(a.X.Type(), a.Field)
 		if f == nil {
 			t.escape("stored through an unknown field")
 			return
@@ -222,11 +222,11 @@ func (t *tracker) field(f *types.Var) {
 			for _, instr := range b.Instrs {
 				switch x := instr.(type) {
 				case *ssa.FieldAddr:
-					if fieldOf(x.X.Type(), x.Field) == f {
+					if FieldOf(x.X.Type(), x.Field) == f {
 						t.addPtr(x)
 					}
 				case *ssa.Field:
-					if fieldOf(x.X.Type(), x.Field) == f {
+					if FieldOf(x.X.Type(), x.Field) == f {
 						t.addValue(x)
 					}
 				}

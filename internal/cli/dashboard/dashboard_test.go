@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/gocli/gocli/dashboard"
 	"github.com/gocli/gocli/internal/cli/command"
+	"github.com/gocli/gocli/internal/cli/command/commandtest"
 	"github.com/gocli/gocli/internal/cli/iostreams"
 	"github.com/gocli/gocli/internal/config"
 	"github.com/gocli/gocli/sandbox"
@@ -43,22 +43,13 @@ func TestNewCmdDashboard(t *testing.T) {
 			}
 			var got *Options
 			cmd := NewCmdDashboard(f, func(_ context.Context, o *Options) error { got = o; return nil })
-			cmd.SetArgs(tt.args)
-			cmd.SetOut(io.Discard)
-			cmd.SetErr(io.Discard)
-			err := cmd.Execute()
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			err := commandtest.ParseArgs(t, cmd, tt.args)
+			if commandtest.WantErr(t, err, tt.wantErr) {
 				var fe *command.FlagError
 				if !errors.As(err, &fe) && tt.name != "args" {
 					t.Fatalf("err = %T, want a FlagError (exit 2)", err)
 				}
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got.Name != tt.want.Name || got.Once != tt.want.Once || got.Refresh != tt.want.Refresh || !slices.Equal(got.Endpoints, tt.want.Endpoints) {
 				t.Fatalf("opts = %+v, want %+v", got, tt.want)

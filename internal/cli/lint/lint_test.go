@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gocli/gocli/internal/cli/command"
+	"github.com/gocli/gocli/internal/cli/command/commandtest"
 	"github.com/gocli/gocli/internal/cli/iostreams"
 	"github.com/gocli/gocli/internal/config"
 )
@@ -50,19 +51,13 @@ func TestNewCmdLint(t *testing.T) {
 			f := &command.Factory{Globals: &command.Globals{Output: out}}
 			var got *Options
 			cmd := NewCmdLint(f, func(_ context.Context, o *Options) error { got = o; return nil })
-			cmd.SetArgs(tt.argv)
-			cmd.SetOut(&strings.Builder{})
-			cmd.SetErr(&strings.Builder{})
-			err := cmd.Execute()
-			if tt.wantErr != "" {
+			err := commandtest.ParseArgs(t, cmd, tt.argv)
+			if commandtest.WantErr(t, err, tt.wantErr) {
 				var fe *command.FlagError
-				if err == nil || !errors.As(err, &fe) || !strings.Contains(err.Error(), tt.wantErr) {
+				if !errors.As(err, &fe) {
 					t.Fatalf("err = %v, want a flag error containing %q", err, tt.wantErr)
 				}
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			got.Factory = nil
 			if got.Patterns == nil {

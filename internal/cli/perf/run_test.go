@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gocli/gocli/internal/cli/command"
+	"github.com/gocli/gocli/internal/cli/command/commandtest"
 	"github.com/gocli/gocli/internal/cli/iostreams"
 	"github.com/gocli/gocli/internal/config"
 )
@@ -55,18 +56,8 @@ func TestNewCmdRun(t *testing.T) {
 			f := &command.Factory{Globals: &command.Globals{Output: "text"}}
 			var got *RunOptions
 			cmd := NewCmdRun(f, func(_ context.Context, o *RunOptions) error { got = o; return nil })
-			cmd.SetArgs(tt.args)
-			cmd.SetOut(&bytes.Buffer{})
-			cmd.SetErr(&bytes.Buffer{})
-			err := cmd.Execute()
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			if commandtest.WantErr(t, commandtest.ParseArgs(t, cmd, tt.args), tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			got.Factory = nil
 			if !reflect.DeepEqual(tt.want, *got) {

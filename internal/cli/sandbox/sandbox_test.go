@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gocli/gocli/internal/cli/command"
+	"github.com/gocli/gocli/internal/cli/command/commandtest"
 	"github.com/gocli/gocli/internal/cli/iostreams"
 	"github.com/gocli/gocli/sandbox"
 )
@@ -67,17 +68,11 @@ func TestNewCmdUp(t *testing.T) {
 			f, _, _ := testFactory(t, t.TempDir(), "text")
 			var got *UpOptions
 			cmd := NewCmdUp(f, func(_ context.Context, o *UpOptions) error { got = o; return nil })
-			cmd.SetArgs(tt.args)
-			cmd.SilenceUsage, cmd.SilenceErrors = true, true
-			err := cmd.Execute()
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			if commandtest.WantErr(t, commandtest.ParseArgs(t, cmd, tt.args), tt.wantErr) {
 				return
 			}
-			if err != nil || !tt.check(got) {
-				t.Fatalf("opts = %+v, err %v", got, err)
+			if !tt.check(got) {
+				t.Fatalf("opts = %+v", got)
 			}
 		})
 	}

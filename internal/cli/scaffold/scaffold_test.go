@@ -14,6 +14,7 @@ import (
 	"testing/iotest"
 
 	"github.com/gocli/gocli/internal/cli/command"
+	"github.com/gocli/gocli/internal/cli/command/commandtest"
 	"github.com/gocli/gocli/internal/cli/iostreams"
 	"github.com/gocli/gocli/internal/config"
 )
@@ -39,18 +40,8 @@ func TestNewCmdScaffold(t *testing.T) {
 			f := &command.Factory{IO: ios, Globals: &command.Globals{Output: "text"}}
 			var got *Options
 			cmd := NewCmdScaffold(f, func(_ context.Context, o *Options) error { got = o; return nil })
-			cmd.SetArgs(tt.args)
-			cmd.SetOut(&bytes.Buffer{})
-			cmd.SetErr(&bytes.Buffer{})
-			err := cmd.Execute()
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			if commandtest.WantErr(t, commandtest.ParseArgs(t, cmd, tt.args), tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got.Service != tt.want.Service || got.Template != tt.want.Template || got.Module != tt.want.Module ||
 				got.Dir != tt.want.Dir || got.Replicas != tt.want.Replicas || got.Force != tt.want.Force || got.DryRun != tt.want.DryRun {

@@ -101,6 +101,10 @@ export default function () {
   assert(r.headers['X-Ua'] === 'gocli-perf/1 (k6-compatible)', 'user agent: ' + r.headers['X-Ua']);
   r = http.get(__ENV.BASE_URL + '/set-cookie');
   assert(r.status === 200 && r.body === 'GET  session=s1', 'redirect with cookie: ' + r.body);
+  r = http.get(__ENV.BASE_URL + '/', { headers: { 'Bad Name': 'x' } });
+  assert(r.status === 0 && r.error.indexOf('invalid header field name') >= 0, 'invalid header name: ' + r.status + ' ' + r.error);
+  r = http.get(__ENV.BASE_URL + '/', { headers: { 'X-Bad': 'a\nb' } });
+  assert(r.status === 0 && r.error.indexOf('invalid header field value') >= 0, 'invalid header value: ' + r.status + ' ' + r.error);
   r = http.get(__ENV.BASE_URL + '/close');
   assert(r.body === 'bye', 'connection close: ' + r.body);
   r = http.get(__ENV.BASE_URL + '/');
@@ -114,8 +118,8 @@ export default function () {
 	if n := conns.Load(); n != 2 {
 		t.Errorf("server saw %d connections, want 2 (keep-alive)", n)
 	}
-	if got := env.Store.Total("http_reqs"); got != 28 { // a redirect and its target count once
-		t.Errorf("http_reqs = %v, want 28", got)
+	if got := env.Store.Total("http_reqs"); got != 30 { // a redirect and its target count once; refused requests count
+		t.Errorf("http_reqs = %v, want 30", got)
 	}
 }
 

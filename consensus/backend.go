@@ -77,11 +77,10 @@ type Replicated[T any] struct {
 	codec Codec[T]
 	opts  ReplicatedOptions[T]
 
-	mu     sync.Mutex
-	state  T
-	has    bool
-	subs   []chan StateUpdate[T]
-	closed bool
+	mu    sync.Mutex
+	state T
+	has   bool
+	subs  Fanout[StateUpdate[T]]
 }
 
 var _ Backend[int] = (*Replicated[int])(nil)
@@ -127,15 +126,7 @@ func (r *Replicated[T]) Propose(ctx context.Context, cmd T) error {
 
 // Subscribe implements Backend. The channel is closed when the node stops.
 func (r *Replicated[T]) Subscribe() <-chan StateUpdate[T] {
-	ch := make(chan StateUpdate[T], r.opts.SubscriberBuffer)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
-		close(ch)
-		return ch
-	}
-	r.subs = append(r.subs, ch)
-	return ch
+	return r.subs.Subscribe(r.opts.SubscriberBuffer)
 }
 
 // GetLatest implements Backend.
@@ -162,21 +153,8 @@ func (s *replicatedSM[T]) Apply(index uint64, data []byte) any {
 		s.state = cmd
 	}
 	s.has = true
-	u := StateUpdate[T]{Index: index, Command: cmd, State: s.state}
-	for _, ch := range s.subs {
-		select {
-		case ch <- u:
-		default:
-			select { // full: drop the oldest, keep the newest
-			case <-ch:
-			default:
-			}
-			select {
-			case ch <- u:
-			default:
-			}
-		}
-	}
+	// Published under s.mu, so subscribers see updates in log order.
+	s.subs.Publish(StateUpdate[T]{Index: index, Command: cmd, State: s.state})
 	return nil
 }
 
@@ -222,12 +200,4 @@ func (s *replicatedSM[T]) Restore(data []byte) error {
 	return nil
 }
 
-func (s *replicatedSM[T]) stopped() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closed = true
-	for _, ch := range s.subs {
-		close(ch)
-	}
-	s.subs = nil
-}
+func (s *replicatedSM[T]) stopped() { s.subs.Close() }

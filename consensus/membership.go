@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -228,6 +229,16 @@ func (n *Node) publishStatus() {
 			if slices.Contains(n.confState.GetLearners(), n.id) {
 				s.Role = RoleLearner
 			}
+			if s.Role == RoleLeader {
+				// Taken here, on the run goroutine, so that Status never
+				// waits behind a busy loop for it. A fresh map each time:
+				// readers share the published one and never write to it.
+				prs := make(map[uint64]PeerProgress, len(n.members))
+				n.rn.WithProgress(func(id uint64, _ raft.ProgressType, pr tracker.Progress) {
+					prs[id] = PeerProgress{Match: pr.Match, Next: pr.Next, State: pr.State.String()}
+				})
+				s.Progress = prs
+			}
 		}
 	}
 	n.statusMu.Lock()
@@ -251,24 +262,14 @@ func roleOf(st raft.StateType) Role {
 	}
 }
 
-// Status returns the node's current status. On the leader it includes
-// each follower's progress.
+// Status returns the node's status as of the last Ready the run loop
+// handled (it never waits for the loop, so a node busy with a long fsync
+// still answers). On the leader it includes each member's progress.
 func (n *Node) Status() Status {
 	n.statusMu.Lock()
 	s := n.lastStatus
-	s.Members = slices.Clone(s.Members)
 	n.statusMu.Unlock()
-	if s.Role != RoleLeader {
-		return s
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	_ = n.do(ctx, func() {
-		prs := map[uint64]PeerProgress{}
-		n.rn.WithProgress(func(id uint64, _ raft.ProgressType, pr tracker.Progress) {
-			prs[id] = PeerProgress{Match: pr.Match, Next: pr.Next, State: pr.State.String()}
-		})
-		s.Progress = prs
-	})
+	s.Members = slices.Clone(s.Members)
+	s.Progress = maps.Clone(s.Progress)
 	return s
 }

@@ -2,21 +2,21 @@ package dashboard
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
-	"strings"
-	"sync"
+	"math"
+	"strconv"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
+	"github.com/gocli/gocli/sandbox/bench"
 )
 
-// Short benchmark settings (the b key).
+// Short benchmark settings (the b key): sandbox/bench's put workload,
+// the one `gocli sandbox bench put` runs, kept short.
 const (
-	// BenchDuration is how long the b key writes.
+	// BenchDuration caps how long the b key writes.
 	BenchDuration = 2 * time.Second
+	// BenchTotal caps how many puts it issues.
+	BenchTotal = 500
 	// BenchClients is how many writers run at once.
 	BenchClients = 8
 	// BenchPrefix holds the keys the benchmark writes; they are deleted
@@ -24,80 +24,25 @@ const (
 	BenchPrefix = "/gocli/dashboard-bench/"
 )
 
-// BenchResult is what the short benchmark measured.
-type BenchResult struct {
-	Writes   int           `json:"writes"`
-	Errors   int           `json:"errors"`
-	Duration time.Duration `json:"duration"`
-	P50      time.Duration `json:"p50"`
-	P99      time.Duration `json:"p99"`
+// Bench runs the b key's benchmark against endpoints: at most BenchTotal
+// puts of 256-byte values from BenchClients clients for at most
+// BenchDuration, under BenchPrefix, deleted afterwards.
+func Bench(ctx context.Context, endpoints []string) (*bench.Result, error) {
+	return bench.Run(ctx, bench.Options{Endpoints: endpoints, Op: "put", Clients: BenchClients, Conns: 2,
+		Total: BenchTotal, Duration: BenchDuration, ValSize: 256, KeySpace: 1000, KeyPrefix: BenchPrefix, Cleanup: true})
 }
 
-// Rate is writes per second.
-func (r BenchResult) Rate() float64 {
-	if r.Duration <= 0 {
-		return 0
-	}
-	return float64(r.Writes) / r.Duration.Seconds()
-}
-
-// String is the one-line summary the dashboard shows.
-func (r BenchResult) String() string {
-	s := fmt.Sprintf("%d writes in %v (%s/s), p50 %v, p99 %v", r.Writes, r.Duration.Round(time.Millisecond),
-		human(r.Rate()), r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond))
+// benchSummary is the one line the dashboard shows for a result.
+func benchSummary(r *bench.Result) string {
+	s := fmt.Sprintf("%d puts in %v (%s/s), p50 %s, p99 %s", r.Requests-r.Errors, r.Duration.Round(time.Millisecond),
+		human(r.Throughput), ms(r.Latency.P50), ms(r.Latency.P99))
 	if r.Errors > 0 {
 		s += fmt.Sprintf(", %d errors", r.Errors)
 	}
 	return s
 }
 
-// Bench writes small values from BenchClients writers for BenchDuration
-// through the etcd v3 API, then deletes what it wrote.
-func Bench(ctx context.Context, endpoints []string) (BenchResult, error) {
-	cli, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		return BenchResult{}, fmt.Errorf("connect to %s: %w", strings.Join(endpoints, ","), err)
-	}
-	defer cli.Close()
-	runCtx, cancel := context.WithTimeout(ctx, BenchDuration)
-	defer cancel()
-	value := strings.Repeat("x", 64)
-	lat := make([][]time.Duration, BenchClients)
-	errs := make([]int, BenchClients)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for w := range BenchClients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; runCtx.Err() == nil; i++ {
-				t0 := time.Now()
-				_, err := cli.Put(runCtx, fmt.Sprintf("%s%d/%d", BenchPrefix, w, i%100), value)
-				if err != nil {
-					if runCtx.Err() == nil {
-						errs[w]++
-					}
-					continue
-				}
-				lat[w] = append(lat[w], time.Since(t0))
-			}
-		}()
-	}
-	wg.Wait()
-	res := BenchResult{Duration: time.Since(start)}
-	all := slices.Concat(lat...)
-	for _, e := range errs {
-		res.Errors += e
-	}
-	res.Writes = len(all)
-	if len(all) == 0 {
-		return res, errors.New("no write succeeded")
-	}
-	slices.Sort(all)
-	res.P50 = all[len(all)/2]
-	res.P99 = all[min(len(all)*99/100, len(all)-1)]
-	dctx, dcancel := context.WithTimeout(ctx, 5*time.Second)
-	defer dcancel()
-	_, _ = cli.Delete(dctx, BenchPrefix, clientv3.WithPrefix()) // best effort: the keys are harmless
-	return res, nil
+// ms prints a latency in milliseconds, to two decimals at most.
+func ms(v float64) string {
+	return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64) + "ms"
 }

@@ -23,6 +23,7 @@ func finalStatus(commit uint64) sandbox.Status {
 	st := threeNodes(2, 3, commit)
 	st.Nodes[0].Applied = commit - 5
 	st.Nodes[0].Lag = 5
+	st.Nodes[0].Match, st.Nodes[0].Next = commit-5, commit-4
 	st.Faults.Delay = map[uint64]sandbox.Delay{3: {Latency: 100 * time.Millisecond, Jitter: 20 * time.Millisecond}}
 	return st
 }

@@ -12,6 +12,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/teatest/v2"
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/gocli/gocli/sandbox"
 	"github.com/gocli/gocli/sandbox/control"
@@ -19,6 +20,8 @@ import (
 )
 
 var leaderRE = regexp.MustCompile(`· leader (\d+) ·`)
+
+var benchLineRE = regexp.MustCompile(`bench: \d+ puts in [0-9.]+m?s \([0-9.k]+/s\), p50 [0-9.]+ms, p99 [0-9.]+ms`)
 
 // shownLeader is the leader in the header, 0 when none.
 func shownLeader(s string) uint64 {
@@ -56,9 +59,18 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tm, _ := start(t, cli, WithClock(time.Now), WithLocation(time.Local), WithBackoff(100*time.Millisecond), WithRefresh(500*time.Millisecond))
+	tm, _ := start(t, cli, WithClock(time.Now), WithLocation(time.Local), WithBackoff(100*time.Millisecond), WithRefresh(500*time.Millisecond),
+		WithBench(Bench))
 	s := waitScreen(t, tm, "a leader", func(s string) bool { return shownLeader(s) != 0 })
 	first := shownLeader(s)
+
+	// b runs sandbox/bench's put workload and logs its figures; its keys
+	// are gone afterwards.
+	tm.Type("b")
+	waitScreen(t, tm, "a bench result", func(s string) bool { return benchLineRE.MatchString(s) })
+	if g, err := sandboxtest.Client(t, c).Get(t.Context(), BenchPrefix, clientv3.WithPrefix(), clientv3.WithCountOnly()); err != nil || g.Count != 0 {
+		t.Fatalf("keys left under %s: %v, %v", BenchPrefix, g, err)
+	}
 
 	// Kill the leader.
 	selectNode(tm, 1, first)
@@ -127,6 +139,10 @@ func TestCapture(t *testing.T) {
 		l := shownLeader(s)
 		return l != 0 && l != first
 	})
+	// The detail of the follower that is still up: its WAL, snapshot and
+	// the new leader's view of it.
+	follower := uint64(6) - first - shownLeader(after)
+	selectNode(tm, first, follower)
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
 	detail := waitText(t, tm, "Recent events of this node")
 	out := fmt.Sprintf("--- overview after three benches\n%s\n--- x on the leader\n%s\n--- after y\n%s\n--- enter\n%s\n", overview, dialog, after, detail)

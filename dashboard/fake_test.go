@@ -177,12 +177,14 @@ var t0 = time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC)
 func fixedClock() time.Time { return t0 }
 
 func threeNodes(leader, term, commit uint64) sandbox.Status {
-	st := sandbox.Status{Name: "dev", Leader: leader, Term: term}
+	// In-process nodes: one PID, one RSS for the whole process.
+	st := sandbox.Status{Name: "dev", Leader: leader, Term: term, ProcessRSS: 46 << 20}
 	for id := uint64(1); id <= 3; id++ {
 		n := sandbox.NodeStatus{ID: id, Name: fmt.Sprintf("node%d", id), Role: "follower", Term: term, Leader: leader,
 			Commit: commit, Applied: commit, Health: "healthy",
 			Endpoint: fmt.Sprintf("127.0.0.1:%d", 2378+id), HTTP: fmt.Sprintf("127.0.0.1:%d", 2578+id),
-			Peer: fmt.Sprintf("127.0.0.1:%d", 2478+id), PID: 4242}
+			Peer: fmt.Sprintf("127.0.0.1:%d", 2478+id), PID: 4242,
+			WALSize: int64(commit) * 310, SnapshotIndex: commit / 500 * 500, Match: commit, Next: commit + 1, Replication: "replicate"}
 		if id == leader {
 			n.Role = "leader"
 		}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gocli/gocli/sandbox"
+	"github.com/gocli/gocli/sandbox/bench"
 )
 
 // StatusMsg carries a fresh cluster status.
@@ -54,7 +55,7 @@ type ActionDoneMsg struct {
 
 // BenchDoneMsg carries the result of the short benchmark.
 type BenchDoneMsg struct {
-	Result BenchResult
+	Result *bench.Result
 	Err    error
 }
 

@@ -14,6 +14,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/gocli/gocli/sandbox"
+	"github.com/gocli/gocli/sandbox/bench"
 )
 
 // Defaults of the model's options.
@@ -108,7 +109,7 @@ type confirmation struct {
 }
 
 // BenchFunc runs a short write benchmark against endpoints.
-type BenchFunc func(ctx context.Context, endpoints []string) (BenchResult, error)
+type BenchFunc func(ctx context.Context, endpoints []string) (*bench.Result, error)
 
 // ScrapeFunc reads the cumulative commit-latency histogram of the nodes
 // whose HTTP addresses are given (summed over nodes).
@@ -322,9 +323,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.setFlash(msg.Err.Error(), true)
 			return m, nil
 		}
-		r := msg.Result
-		m.setFlash("bench: "+r.String(), false)
-		m.addLocal("bench: "+r.String(), false)
+		line := "bench: " + benchSummary(msg.Result)
+		m.setFlash(line, false)
+		m.addLocal(line, false)
 		return m, m.requestStatus()
 	case MetricsMsg:
 		m.scraping = false
@@ -850,7 +851,7 @@ func (m *Model) faultKey(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		m.benching = true
-		m.setFlash(fmt.Sprintf("bench: writing for %v …", BenchDuration), false)
+		m.setFlash(fmt.Sprintf("bench: up to %d puts for %v …", BenchTotal, BenchDuration), false)
 		return m.runBench(eps)
 	case key.Matches(msg, k.Partition):
 		return m.askPartition()

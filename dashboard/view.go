@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/dustin/go-humanize"
 
 	"github.com/gocli/gocli/sandbox"
 )
@@ -411,7 +412,7 @@ func (m *Model) helpLines(w int) []string {
 		"  space marks nodes for P (partition the marked nodes from the rest);",
 		"  x, P, D and r on a running node ask for confirmation (y/n).",
 		fmt.Sprintf("  d adds %v±%v to the selected node; h heals every fault.", DelayLatency, DelayJitter),
-		fmt.Sprintf("  b writes for %v through the etcd API and reports rate and p99.", BenchDuration))
+		fmt.Sprintf("  b runs sandbox bench put (%d puts or %v at most) and reports rate, p50, p99.", BenchTotal, BenchDuration))
 	if m.readOnly != "" {
 		lines = append(lines, "", m.st.warn.Render("  Fault keys are off: "+m.readOnly))
 	}
@@ -447,11 +448,10 @@ func (m *Model) detailLines(w int) []string {
 		{"http", orNA(n.HTTP, n.HTTP != "")},
 		{"peer", orNA(n.Peer, n.Peer != "")},
 		{"pid", orNA(fmt.Sprint(n.PID), n.PID != 0)},
-		// The control API's status does not carry these yet.
-		{"WAL size", na},
-		{"snapshot index", na},
-		{"match / next", na},
-		{"RSS", na},
+		{"WAL size", orNA(humanize.IBytes(uint64(max(n.WALSize, 0))), n.WALSize > 0)},
+		{"snapshot index", orNA(fmt.Sprint(n.SnapshotIndex), n.Health != "down" && n.WALSize > 0)},
+		{"match / next", orNA(matchNext(n), m.status.Leader != 0 && n.Next != 0)},
+		{"RSS", m.rss(n, na)},
 	}
 	if d, ok := m.status.Faults.Delay[n.ID]; ok {
 		kv = append(kv, [2]string{"delay", fmt.Sprintf("%v±%v", d.Latency, d.Jitter)})
@@ -482,6 +482,27 @@ func (m *Model) detailLines(w int) []string {
 	lines = append(lines, mine...)
 	lines = append(lines, "", m.st.dim.Render("  enter or esc: back · j/k: other node · x r p d t D act on this node"))
 	return lines
+}
+
+// matchNext is the leader's view of n's replication.
+func matchNext(n sandbox.NodeStatus) string {
+	s := fmt.Sprintf("%d / %d", n.Match, n.Next)
+	if n.Replication != "" {
+		s += " (" + n.Replication + ")"
+	}
+	return s
+}
+
+// rss is the node's own RSS with --processes, or the shared process's
+// RSS (said so) for in-process nodes; an etcd endpoint has neither.
+func (m *Model) rss(n sandbox.NodeStatus, na string) string {
+	switch {
+	case n.RSS > 0:
+		return humanize.IBytes(uint64(n.RSS))
+	case m.status.ProcessRSS > 0 && n.Health != "down":
+		return humanize.IBytes(uint64(m.status.ProcessRSS)) + m.st.dim.Render(" (whole process, all nodes)")
+	}
+	return na
 }
 
 // overlay draws the confirmation dialog over the middle of the screen.

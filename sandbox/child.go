@@ -14,11 +14,20 @@ import (
 	"github.com/gocli/gocli/consensus"
 )
 
+// NodeOptions are what a child node needs from its caller.
+type NodeOptions struct {
+	// Membership, when set, returns what serves the etcd API's MemberAdd
+	// and MemberRemove for the cluster in clusterDir (the CLI passes a
+	// control API client: the parent process owns the membership).
+	// Without it those calls answer Unimplemented.
+	Membership func(clusterDir string) (MembershipChanger, error)
+}
+
 // RunNode runs one node of a --processes cluster from the spec file the
 // parent wrote, until ctx ends or the parent process goes away. It is the
 // body of the hidden `gocli sandbox node` command. The returned exit code
 // tells the parent why it stopped (3: a port was in use).
-func RunNode(ctx context.Context, specPath string) (int, error) {
+func RunNode(ctx context.Context, specPath string, opts NodeOptions) (int, error) {
 	b, err := os.ReadFile(specPath)
 	if err != nil {
 		return 2, err
@@ -29,7 +38,7 @@ func RunNode(ctx context.Context, specPath string) (int, error) {
 	}
 	filter := NewFilter(cs.Seed)
 	filter.Set(cs.Faults)
-	ns, err := startNodeServer(nodeConfig{
+	cfg := nodeConfig{
 		spec: cs.Node, peers: cs.Peers, tick: cs.Tick, clusterID: cs.ClusterID, filter: filter,
 		members: func() []*pb.Member {
 			spec, err := readSpec(cs.ClusterDir)
@@ -39,7 +48,11 @@ func RunNode(ctx context.Context, specPath string) (int, error) {
 			return specMembers(spec.Nodes)
 		},
 		extra: func(mux *http.ServeMux, ns *nodeServer) { agentHandlers(mux, ns, filter) },
-	})
+	}
+	if opts.Membership != nil {
+		cfg.membership = func() (MembershipChanger, error) { return opts.Membership(cs.ClusterDir) }
+	}
+	ns, err := startNodeServer(cfg)
 	if err != nil {
 		if errors.Is(err, ErrPortInUse) {
 			return exitPortInUse, err

@@ -45,6 +45,9 @@ var (
 	ErrNodeState = errors.New("node state")
 	// ErrNoLeader: the cluster has no leader within the deadline.
 	ErrNoLeader = errors.New("no leader")
+	// ErrInvalid: a parameter the sandbox cannot honour (a peer address
+	// on another host, say).
+	ErrInvalid = errors.New("invalid request")
 )
 
 // Options configure a new cluster. Start reuses the recorded spec of a
@@ -264,7 +267,8 @@ func (c *Cluster) newMember(n NodeSpec) member {
 }
 
 func (c *Cluster) nodeConfig(n NodeSpec) nodeConfig {
-	return nodeConfig{spec: n, tick: c.spec.Tick, clusterID: c.spec.ClusterID, filter: c.filter, members: c.memberList}
+	return nodeConfig{spec: n, tick: c.spec.Tick, clusterID: c.spec.ClusterID, filter: c.filter, members: c.memberList,
+		membership: func() (MembershipChanger, error) { return c, nil }}
 }
 
 // peers lists every member's peer address (the caller holds no lock).
@@ -352,6 +356,23 @@ type NodeStatus struct {
 	// Health is healthy, no-leader, paused or down.
 	Health string `json:"health"`
 	PID    int    `json:"pid,omitempty"`
+	// WALSize is the bytes in the node's live WAL segments.
+	WALSize int64 `json:"wal_size"`
+	// SnapshotIndex is the log index of the node's latest snapshot.
+	SnapshotIndex uint64 `json:"snapshot_index"`
+	// Match and Next are the leader's view of this node's replication:
+	// the highest entry known to be on it and the next one to send. Both
+	// are 0 when there is no leader to ask. The leader's own row carries
+	// its last log index as Match.
+	Match uint64 `json:"match"`
+	Next  uint64 `json:"next"`
+	// Replication is the leader's mode for this node: probe, replicate or
+	// snapshot (empty when unknown).
+	Replication string `json:"replication,omitempty"`
+	// RSS is the resident memory of the node's own process in bytes; only
+	// for --processes clusters on Linux (in-process nodes share one
+	// process: see Status.ProcessRSS).
+	RSS int64 `json:"rss_bytes,omitempty"`
 }
 
 // Status is the state of the whole cluster.
@@ -364,6 +385,10 @@ type Status struct {
 	Faults    FaultSpec    `json:"faults"`
 	Paused    []uint64     `json:"paused,omitempty"`
 	Dir       string       `json:"dir"`
+	// ProcessRSS is the resident memory in bytes of the process that runs
+	// every node of an in-process cluster (Linux only). A --processes
+	// cluster reports each node's RSS on its row instead.
+	ProcessRSS int64 `json:"process_rss_bytes,omitempty"`
 }
 
 // Status reports every node's state.
@@ -378,7 +403,11 @@ func (c *Cluster) Status(ctx context.Context) Status {
 	}
 	c.mu.Unlock()
 	st := Status{Name: spec.Name, Processes: spec.Processes, Faults: faults, Paused: paused, Dir: c.dir}
+	if !spec.Processes {
+		st.ProcessRSS, _ = processRSS(osPID) // left out where /proc is missing
+	}
 	rows := make([]NodeStatus, len(spec.Nodes))
+	progress := make([]map[uint64]consensus.PeerProgress, len(spec.Nodes))
 	var wg sync.WaitGroup
 	for i, n := range spec.Nodes {
 		rows[i] = NodeStatus{ID: n.ID, Name: n.Name, Endpoint: n.ClientAddr, HTTP: n.HTTPAddr, Peer: n.PeerAddr, Health: "down", Role: string(consensus.RoleStopped)}
@@ -387,6 +416,10 @@ func (c *Cluster) Status(ctx context.Context) Status {
 			continue
 		}
 		rows[i].PID = m.pid()
+		if spec.Processes && rows[i].PID != 0 {
+			// Read by the parent, so a paused (SIGSTOPped) child has one too.
+			rows[i].RSS, _ = processRSS(rows[i].PID)
+		}
 		if slices.Contains(paused, n.ID) {
 			rows[i].Health = "paused"
 			if spec.Processes {
@@ -394,7 +427,7 @@ func (c *Cluster) Status(ctx context.Context) Status {
 			}
 		}
 		wg.Add(1)
-		go func(r *NodeStatus) {
+		go func(r *NodeStatus, prs *map[uint64]consensus.PeerProgress) {
 			defer wg.Done()
 			sctx, cancel := context.WithTimeout(ctx, time.Second)
 			defer cancel()
@@ -404,19 +437,27 @@ func (c *Cluster) Status(ctx context.Context) Status {
 				return
 			}
 			r.Role, r.Term, r.Leader, r.Commit, r.Applied = string(ns.Role), ns.Term, ns.Leader, ns.Commit, ns.Applied
+			r.WALSize, r.SnapshotIndex, *prs = ns.WALSize, ns.SnapshotIndex, ns.Progress
 			if r.Health != "paused" {
 				r.Health = "healthy"
 				if ns.Leader == 0 {
 					r.Health = "no-leader"
 				}
 			}
-		}(&rows[i])
+		}(&rows[i], &progress[i])
 	}
 	wg.Wait()
 	var leaderApplied uint64
-	for _, r := range rows {
+	var leaderProgress map[uint64]consensus.PeerProgress
+	for i, r := range rows {
 		if r.Role == string(consensus.RoleLeader) && r.Term >= st.Term {
-			st.Leader, st.Term, leaderApplied = r.ID, r.Term, r.Applied
+			st.Leader, st.Term, leaderApplied, leaderProgress = r.ID, r.Term, r.Applied, progress[i]
+		}
+	}
+	for i := range rows {
+		if pr, ok := leaderProgress[rows[i].ID]; ok {
+			rows[i].Match, rows[i].Next = pr.Match, pr.Next
+			rows[i].Replication = strings.ToLower(strings.TrimPrefix(pr.State, "State")) // raft says StateProbe
 		}
 	}
 	for i := range rows {
@@ -762,6 +803,15 @@ func (c *Cluster) retryOnLeader(ctx context.Context, f func(context.Context, mem
 
 // AddNode adds a voter through the leader, starts it and returns its spec.
 func (c *Cluster) AddNode(ctx context.Context) (NodeSpec, error) {
+	return c.AddNodeAt(ctx, "")
+}
+
+// AddNodeAt is AddNode with the new node's peer address chosen by the
+// caller (host:port, "" to pick one as AddNode does): what etcd's
+// MemberAdd asks for. The host must be the one the cluster listens on
+// and the port free; otherwise the error wraps ErrInvalid or
+// ErrPortInUse and the cluster is unchanged.
+func (c *Cluster) AddNodeAt(ctx context.Context, peerAddr string) (NodeSpec, error) {
 	c.opMu.Lock()
 	defer c.opMu.Unlock()
 	c.mu.Lock()
@@ -769,9 +819,18 @@ func (c *Cluster) AddNode(ctx context.Context) (NodeSpec, error) {
 	opts := c.opts
 	opts.Port = c.spec.BasePort
 	c.mu.Unlock()
+	if peerAddr != "" {
+		var err error
+		if peerAddr, err = c.checkPeerAddr(peerAddr); err != nil {
+			return NodeSpec{}, err
+		}
+	}
 	n, err := newNodeSpec(opts, id)
 	if err != nil {
 		return NodeSpec{}, err
+	}
+	if peerAddr != "" {
+		n.PeerAddr = peerAddr
 	}
 	n.Join = true
 	// Bind-check the ports before the membership change, so a taken port
@@ -800,6 +859,30 @@ func (c *Cluster) AddNode(ctx context.Context) (NodeSpec, error) {
 	}
 	c.events.publish(Event{Type: EventMembershipChanged, Node: id, Detail: fmt.Sprintf("node %d added", id)})
 	return n, nil
+}
+
+// checkPeerAddr says whether a node can listen on addr: on the cluster's
+// host, at a port no member uses. It returns addr with the cluster's host.
+func (c *Cluster) checkPeerAddr(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", errorOf(ErrInvalid, "peer address %q: %v", addr, err)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		return "", errorOf(ErrInvalid, "peer address %q: %q is not a port number", addr, port)
+	}
+	if host != c.opts.Host && !(host == "localhost" && c.opts.Host == "127.0.0.1") {
+		return "", errorOf(ErrInvalid, "peer address %q: sandbox nodes listen on %s only", addr, c.opts.Host)
+	}
+	addr = net.JoinHostPort(c.opts.Host, port)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, n := range c.spec.Nodes {
+		if slices.Contains([]string{n.PeerAddr, n.ClientAddr, n.HTTPAddr}, addr) {
+			return "", errorOf(ErrInvalid, "peer address %q: node %d already uses that port", addr, n.ID)
+		}
+	}
+	return addr, nil
 }
 
 // RemoveNode removes node id from the membership through the leader and

@@ -45,6 +45,8 @@ type nodeConfig struct {
 	clusterID uint64
 	filter    consensus.Filter
 	members   func() []*pb.Member
+	// membership, when set, serves the etcd API's MemberAdd/MemberRemove.
+	membership func() (MembershipChanger, error)
 	// extra, when set, adds handlers to the node's HTTP mux (the child
 	// process's agent endpoints).
 	extra func(*http.ServeMux, *nodeServer)
@@ -123,6 +125,7 @@ func startNodeServer(cfg nodeConfig) (*nodeServer, error) {
 		Members:        cfg.members,
 		Paused:         ns.paused.Load,
 		MinLeaseTTL:    max(electionSecs, 1),
+		Membership:     membershipOf(cfg.membership),
 		RequestTimeout: 5*time.Second + 2*cfg.tick*time.Duration(ccfg.ElectionTicks),
 	})
 	ns.grpc = grpc.NewServer(
@@ -162,6 +165,13 @@ func startNodeServer(cfg nodeConfig) (*nodeServer, error) {
 	}()
 	logger.Info("node started", "client", spec.ClientAddr, "peer", spec.PeerAddr, "http", spec.HTTPAddr)
 	return ns, nil
+}
+
+func membershipOf(changer func() (MembershipChanger, error)) etcdapi.Membership {
+	if changer == nil {
+		return nil
+	}
+	return etcdMembership{changer: changer}
 }
 
 // stop closes client connections first (so in-flight requests fail fast

@@ -25,7 +25,7 @@ export SYFT_CHECK_FOR_APP_UPDATE=false
 echo "## sbom: gocli vs syft (SPDX JSON)"
 for t in "dir:$target_dir" "file:$gocli"; do
 	hyperfine -N --warmup 1 --runs 5 \
-		"$gocli sbom $t --format spdx-json --output-file /dev/null" \
+		"$gocli sbom $t --format spdx-json --output /dev/null" \
 		"$syft scan $t -o spdx-json=/dev/null -q"
 done
 

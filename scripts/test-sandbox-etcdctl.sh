@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Drives Debian's etcdctl against a detached --processes sandbox cluster:
 # put/get/del, txn, watch, lease grant/keep-alive/revoke, lock, elect,
-# member list, endpoint status/health and move-leader. Every step checks
+# member list/add/remove, endpoint status/health and move-leader. Every step checks
 # its output. Usage: scripts/test-sandbox-etcdctl.sh path/to/gocli
 set -euo pipefail
 GOCLI=${1:?usage: $0 path/to/gocli}
@@ -74,6 +74,19 @@ wait $epid 2>/dev/null || true
 
 # cluster and maintenance calls.
 expect "member list" 3 "$("${E[@]}" member list | wc -l | tr -d ' ')"
+# member add starts the node at once (etcd would wait for you to start it);
+# the child node forwards it to the cluster's control API. Pick a free port.
+for _ in $(seq 50); do
+	peer_port=$(( 20000 + RANDOM % 20000 ))
+	(exec 3<>"/dev/tcp/127.0.0.1/$peer_port") 2>/dev/null || break
+done
+"${E[@]}" member add node4 --peer-urls="http://127.0.0.1:$peer_port" | grep -q "added to cluster" || fail "member add"
+expect "member list after add" 4 "$("${E[@]}" member list | wc -l | tr -d ' ')"
+out=$("${E[@]}" member add node5 --peer-urls=http://10.0.0.5:2380 2>&1 || true)
+grep -q "listen on 127.0.0.1 only" <<<"$out" || fail "member add at another host should say why: $out"
+new_id=$("${E[@]}" member list | awk -F', ' -v u="http://127.0.0.1:$peer_port" '$4 == u {print $1}')
+"${E[@]}" member remove "$new_id" | grep -q "removed from cluster" || fail "member remove"
+expect "member list after remove" 3 "$("${E[@]}" member list | wc -l | tr -d ' ')"
 "${E[@]}" endpoint health 2>&1 | grep -c "is healthy" | grep -qx 3 || fail "endpoint health"
 expect "endpoint status: leaders" 1 "$("${E[@]}" endpoint status | awk -F', ' '$5 == "true"' | wc -l | tr -d ' ')"
 read -r leader leader_ep < <("$GOCLI" sandbox status --name "$name" | awk '$2 == "leader" {print $1, $7}')

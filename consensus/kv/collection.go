@@ -53,8 +53,7 @@ type Collection[T any] struct {
 	mu     sync.Mutex
 	latest Entry[T]
 	has    bool
-	subs   []chan consensus.StateUpdate[Entry[T]]
-	closed bool
+	subs   consensus.Fanout[consensus.StateUpdate[Entry[T]]]
 }
 
 var _ consensus.Backend[Entry[int]] = (*Collection[int])(nil)
@@ -182,15 +181,7 @@ func (c *Collection[T]) List(ctx context.Context) ([]Entry[T], error) {
 // applied on this node from now on. The channel is closed when the
 // server stops.
 func (c *Collection[T]) Subscribe() <-chan consensus.StateUpdate[Entry[T]] {
-	ch := make(chan consensus.StateUpdate[Entry[T]], subscriberBuffer)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		close(ch)
-		return ch
-	}
-	c.subs = append(c.subs, ch)
-	return ch
+	return c.subs.Subscribe(subscriberBuffer)
 }
 
 // GetLatest implements consensus.Backend: the most recent change under
@@ -216,7 +207,7 @@ func (c *Collection[T]) decode(kvp *KeyValue) (Entry[T], error) {
 // follow turns the prefix watch into state updates. A watcher cancelled
 // for lagging re-watches from the next revision, so no change is missed.
 func (c *Collection[T]) follow(ch <-chan WatchResponse) {
-	defer c.close()
+	defer c.subs.Close()
 	var last int64
 	for {
 		for resp := range ch {
@@ -255,32 +246,8 @@ func (c *Collection[T]) publish(ev Event) {
 			return
 		}
 	}
-	u := consensus.StateUpdate[Entry[T]]{Index: uint64(e.Revision), Command: e, State: e}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.latest, c.has = e, true
-	for _, s := range c.subs {
-		select {
-		case s <- u:
-		default:
-			select { // full: drop the oldest, keep the newest
-			case <-s:
-			default:
-			}
-			select {
-			case s <- u:
-			default:
-			}
-		}
-	}
-}
-
-func (c *Collection[T]) close() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.closed = true
-	for _, s := range c.subs {
-		close(s)
-	}
-	c.subs = nil
+	c.subs.Publish(consensus.StateUpdate[Entry[T]]{Index: uint64(e.Revision), Command: e, State: e})
 }

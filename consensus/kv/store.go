@@ -260,11 +260,33 @@ func (s *Store) Range(r *RangeRequest) (*RangeResponse, error) {
 	return s.rangeLocked(r)
 }
 
+// compare checks c against the latest state. With a RangeEnd it holds
+// when every key in the range satisfies it; an empty range compares as
+// one absent key, as etcd does (so "create_revision = 0" over a range
+// means "no key in it").
 func (s *Store) compare(c *Compare) bool {
-	kv := s.at(string(c.Key), 0)
+	if len(c.RangeEnd) == 0 {
+		return s.compareKV(c, s.at(string(c.Key), 0))
+	}
+	found := false
+	for _, k := range s.findKeys(c.Key, c.RangeEnd) {
+		kv := s.at(k, 0)
+		if kv == nil {
+			continue // deleted: its history stays in the key list
+		}
+		found = true
+		if !s.compareKV(c, kv) {
+			return false
+		}
+	}
+	return found || s.compareKV(c, nil)
+}
+
+// compareKV checks c against one key's state (nil: the key is absent).
+func (s *Store) compareKV(c *Compare, kv *KeyValue) bool {
 	if kv == nil {
 		if c.Target == CompareValue {
-			return false
+			return false // etcd: a missing key has no value to compare
 		}
 		kv = &KeyValue{}
 	}

@@ -366,3 +366,37 @@ func TestWatchFilters(t *testing.T) {
 		t.Fatalf("NoPut watch got %+v", resp.Events)
 	}
 }
+
+func TestCompareOverRange(t *testing.T) {
+	st := newStoreT(t)
+	st.put("r/a", "1", 0)
+	st.put("r/b", "1", 0)
+	st.put("r/c", "2", 0)
+	st.txn(TxnRequest{Success: []Op{{Delete: &DeleteRangeRequest{Key: []byte("r/c")}}}})
+	prefix := func(c Compare) Compare {
+		c.Key, c.RangeEnd = []byte("r/"), PrefixEnd([]byte("r/"))
+		return c
+	}
+	tests := []struct {
+		name string
+		c    Compare
+		want bool
+	}{
+		{"every value equal (the deleted key does not count)", prefix(Compare{Target: CompareValue, Result: CompareEqual, Value: []byte("1")}), true},
+		{"one value differs", prefix(Compare{Target: CompareValue, Result: CompareEqual, Value: []byte("2")}), false},
+		{"every version below 2", prefix(Compare{Target: CompareVersion, Result: CompareLess, Version: 2}), true},
+		{"mod revision greater than the first put: not for r/a", prefix(Compare{Target: CompareMod, Result: CompareGreater, ModRevision: 2}), false},
+		{"empty range: create 0 holds", Compare{Key: []byte("s/"), RangeEnd: PrefixEnd([]byte("s/")), Target: CompareCreate, Result: CompareEqual}, true},
+		{"empty range: a value never matches", Compare{Key: []byte("s/"), RangeEnd: PrefixEnd([]byte("s/")), Target: CompareValue, Result: CompareNotEqual, Value: []byte("x")}, false},
+		{"from a key to the end", Compare{Key: []byte("r/b"), RangeEnd: []byte{0}, Target: CompareValue, Result: CompareEqual, Value: []byte("1")}, true},
+		{"single key still works", Compare{Key: []byte("r/a"), Target: CompareVersion, Result: CompareEqual, Version: 1}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := st.txn(TxnRequest{Compare: []Compare{tt.c}})
+			if r.Succeeded != tt.want {
+				t.Fatalf("succeeded = %v, want %v", r.Succeeded, tt.want)
+			}
+		})
+	}
+}

@@ -158,10 +158,14 @@ const (
 	CompareNotEqual
 )
 
-// Compare is one condition of a transaction, on a single key. The field
-// matching Target holds the operand.
+// Compare is one condition of a transaction, on a single key or, with
+// RangeEnd, on every key of a range. The field matching Target holds the
+// operand.
 type Compare struct {
-	Key            []byte        `json:"key"`
+	Key []byte `json:"key"`
+	// RangeEnd, as in RangeRequest, makes the compare hold only when it
+	// holds for every key in [Key, RangeEnd).
+	RangeEnd       []byte        `json:"range_end,omitempty"`
 	Target         CompareTarget `json:"target"`
 	Result         CompareResult `json:"result"`
 	Value          []byte        `json:"value,omitempty"`

@@ -46,6 +46,7 @@ func run(pass *analysis.Pass) (any, error) {
 	}
 	for _, c := range m.Chans {
 		noReceiver(pass, m, c)
+		stoppedReceiver(pass, m, c)
 	}
 	return nil, nil
 }
@@ -132,6 +133,22 @@ func check(pass *analysis.Pass, m *chanflow.Model, c *chanflow.Chan, s *chanflow
 		Event: event,
 		Cut:   func(e chanflow.Edge) bool { return cuts[e] },
 	}.FindExit(s.Go.Block(), chanflow.IndexOf(s.Go)+1)
+	earlyRange := false
+	if !ok && (maxSends < 0 || maxSends > c.Size+1) {
+		// A range over the channel that can return from its body after
+		// taking only some of the values.
+		for _, r := range recvs {
+			if r.Fn != P {
+				continue
+			}
+			if body, isRange := rangeBody(r); isRange {
+				if exit, ok = (chanflow.Walk{Event: event, Cut: func(e chanflow.Edge) bool { return cuts[e] }}).FindExit(body, 0); ok {
+					earlyRange = true
+					break
+				}
+			}
+		}
+	}
 	if !ok {
 		waitBeforeReceive(pass, m, c, s, sends, event, cuts)
 		return
@@ -146,6 +163,9 @@ func check(pass *analysis.Pass, m *chanflow.Model, c *chanflow.Chan, s *chanflow
 		why = fmt.Sprintf("%s can return at %s without receiving", P.Name(), chanflow.Where(pass.Fset, exitPos(exit, P)))
 		if len(selects) > 0 {
 			why += fmt.Sprintf(" (the select at %s can take another case)", chanflow.Where(pass.Fset, selects[0].Pos()))
+		}
+		if earlyRange {
+			why = fmt.Sprintf("%s can return at %s from inside its range over %s, leaving values the goroutine still sends", P.Name(), chanflow.Where(pass.Fset, exitPos(exit, P)), name)
 		}
 	}
 	for _, snd := range sends {
@@ -381,4 +401,25 @@ func chanDesc(kind, name string) string {
 		return "channel " + name + " " + rest
 	}
 	return kind + " " + name
+}
+
+// rangeBody returns the first block of the loop body when r is the receive
+// of a range over a channel (v, ok := <-ch; if ok { body }).
+func rangeBody(r chanflow.Op) (*ssa.BasicBlock, bool) {
+	u, ok := r.Instr.(*ssa.UnOp)
+	if !ok || !u.CommaOk {
+		return nil, false
+	}
+	for _, ref := range *u.Referrers() {
+		ex, ok := ref.(*ssa.Extract)
+		if !ok || ex.Index != 1 {
+			continue
+		}
+		for _, ref2 := range *ex.Referrers() {
+			if iff, ok := ref2.(*ssa.If); ok && iff.Cond == ex {
+				return iff.Block().Succs[0], true
+			}
+		}
+	}
+	return nil, false
 }

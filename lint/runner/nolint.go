@@ -47,8 +47,12 @@ func newDirectives(ran map[string]bool, all bool) *directives {
 // parse finds the //nolint comments in pkg's files; files already parsed
 // (a package and its test variant share files) are skipped.
 func (ds *directives) parse(pkg *packages.Package, rel func(string) string) {
-	fset := pkg.Fset
-	for _, f := range pkg.Syntax {
+	ds.parseFiles(pkg.Fset, pkg.Syntax, rel)
+}
+
+// parseFiles finds the //nolint comments in files.
+func (ds *directives) parseFiles(fset *token.FileSet, files []*ast.File, rel func(string) string) {
+	for _, f := range files {
 		name := rel(fset.Position(f.Pos()).Filename)
 		if ds.parsed[name] {
 			continue

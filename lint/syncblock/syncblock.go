@@ -184,9 +184,6 @@ func (c *checker) classify(instr ssa.Instruction) (syncOp, bool) {
 	if !ok {
 		return syncOp{}, false
 	}
-	if _, isGo := instr.(*ssa.Go); isGo {
-		return syncOp{}, false
-	}
 	cc := call.Common()
 	var recvType, method string
 	var recv ssa.Value
@@ -214,6 +211,9 @@ func (c *checker) classify(instr ssa.Instruction) (syncOp, bool) {
 	}
 	if recvType == "*sync.WaitGroup" && method == "Go" {
 		return syncOp{}, false // wg.Go pairs Add and Done itself
+	}
+	if _, isGo := instr.(*ssa.Go); isGo && k != opDone {
+		return syncOp{}, false // only go wg.Done() counts: it releases a waiter
 	}
 	r := c.canon(recv, 0)
 	if src := lockExpr(c.pass.Files, instr.Pos()); src != "" {
@@ -454,6 +454,23 @@ func (c *checker) storedFunc(v ssa.Value, depth int) *ssa.Function {
 		return fn
 	case *ssa.ChangeType:
 		return c.storedFunc(x.X, depth+1)
+	case *ssa.Call:
+		// a constructor of callbacks: newDeleter(t) returning func() {...}
+		g := c.callee(x)
+		if g == nil || g.Signature.Results().Len() != 1 {
+			return nil
+		}
+		var found *ssa.Function
+		for _, b := range g.Blocks {
+			if ret, ok := b.Instrs[len(b.Instrs)-1].(*ssa.Return); ok && len(ret.Results) == 1 {
+				f := c.storedFunc(ret.Results[0], depth+1)
+				if f == nil || (found != nil && f != found) {
+					return nil
+				}
+				found = f
+			}
+		}
+		return found
 	case *ssa.Parameter:
 		fn := x.Parent()
 		idx := -1
@@ -535,6 +552,10 @@ func (c *checker) walkLock(fn *ssa.Function, b *ssa.BasicBlock, idx int, lock sy
 		for _, instr := range it.b.Instrs[it.idx:] {
 			if _, deferred := instr.(*ssa.Defer); deferred {
 				continue // runs at return; hasDefer covers it
+			}
+			c.holdWait(lock, instr)
+			if call, ok := instr.(*ssa.Call); ok {
+				c.holdWaitCall(lock, call)
 			}
 			if op, ok := c.ops[instr]; ok {
 				switch op.kind {
@@ -672,6 +693,17 @@ func (c *checker) missingUnlock(lock syncOp, ret *ssa.Return) {
 			lock.ref.name, chanflow.Where(c.pass.Fset, lock.instr.Pos())),
 		Related: []analysis.RelatedInformation{{Pos: lock.instr.Pos(), Message: "locked here"}},
 	}
+	// Where the leaked lock blocks: other functions locking the same field.
+	if key := lock.ref.typeKey(); key != "" {
+		n := 0
+		for _, op := range c.sortedOps() {
+			if _, deferred := op.instr.(*ssa.Defer); deferred || op.kind != opLock || op.ref.typeKey() != key || op.instr.Parent() == lock.instr.Parent() || n == 2 {
+				continue
+			}
+			d.Related = append(d.Related, analysis.RelatedInformation{Pos: op.instr.Pos(), Message: "blocks here once the lock is leaked"})
+			n++
+		}
+	}
 	if recv := lockExpr(c.pass.Files, lock.instr.Pos()); recv != "" {
 		d.SuggestedFixes = []analysis.SuggestedFix{{
 			Message:   "unlock " + recv + " before returning",
@@ -771,6 +803,7 @@ func (c *checker) checkWaitGroups() {
 			})
 		}
 	}
+	c.waitInSpawnLoop(waits, adds, dones)
 	// A goroutine that calls Done (not deferred) and can return first.
 	for _, s := range c.m.Spawns {
 		if len(s.Targets) != 1 {
@@ -904,4 +937,57 @@ func (c *checker) sortedOps() []syncOp {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].instr.Pos() < out[j].instr.Pos() })
 	return out
+}
+
+// waitInSpawnLoop reports a Wait inside the loop that starts the goroutines
+// calling Done, when the Add before the loop counted all of them: the first
+// iteration waits for goroutines that have not been started yet.
+func (c *checker) waitInSpawnLoop(waits, adds, dones []syncOp) {
+	for _, w := range waits {
+		fn := w.instr.Parent()
+		wb := w.instr.Block()
+		if !chanflow.InLoop(wb) {
+			continue
+		}
+		loop := chanflow.SCC(wb)
+		var add syncOp
+		found := false
+		for _, a := range adds {
+			if a.instr.Parent() != fn || !a.ref.same(w.ref) {
+				continue
+			}
+			if loop[a.instr.Block()] {
+				found = false // Add per iteration: the count matches
+				break
+			}
+			if k, ok := a.instr.(ssa.CallInstruction).Common().Args[1].(*ssa.Const); ok && k.Int64() <= 1 {
+				continue
+			}
+			add, found = a, true
+		}
+		if !found {
+			continue
+		}
+		for _, s := range c.m.Spawns {
+			if s.Parent != fn || !loop[s.Go.Block()] || !reaches(s.Go, w.instr) {
+				continue
+			}
+			calls := false
+			for _, d := range dones {
+				calls = calls || (d.ref.same(w.ref) || matches(d.ref, w.ref)) && c.m.Runs(s, d.instr.Parent())
+			}
+			if !calls {
+				continue
+			}
+			c.report(w.instr.Pos(), analysis.Diagnostic{
+				Message: fmt.Sprintf("%s.Wait inside the loop that starts the goroutines blocks forever: %s.Add at %s counts every iteration's goroutine, but only those started so far can call Done; move Wait after the loop",
+					w.ref.name, w.ref.name, chanflow.Where(c.pass.Fset, add.instr.Pos())),
+				Related: []analysis.RelatedInformation{
+					{Pos: add.instr.Pos(), Message: "Add counts all goroutines here"},
+					{Pos: s.Pos(), Message: "goroutine started here"},
+				},
+			})
+			break
+		}
+	}
 }

@@ -1,7 +1,8 @@
 // Package bench measures an etcd-v3-compatible cluster the way etcd's
 // benchmark tool does: a number of clients sharing a number of gRPC
 // connections issue a fixed total of puts or ranges as fast as they
-// complete, and the latencies are summarised as percentiles. It speaks
+// complete (or at a capped rate, or for a fixed time), and the latencies
+// are summarised as percentiles. It speaks
 // only the etcd v3 API (clientv3), so it measures a sandbox and a real
 // etcd alike.
 package bench
@@ -43,6 +44,15 @@ type Options struct {
 	// Rate caps requests per second across all clients (0: as fast as
 	// they complete), like etcd benchmark's --rate.
 	Rate int
+	// Duration, when set, stops issuing requests once it has passed, even
+	// if Total has not been reached: a time-boxed run (requests in flight
+	// then complete and count).
+	Duration time.Duration
+	// KeyPrefix is prepended to the keys puts write, so a run against a
+	// cluster in use stays in its own key space.
+	KeyPrefix string
+	// Cleanup deletes every key under KeyPrefix when the run ends.
+	Cleanup bool
 	// Seed makes the keys repeatable.
 	Seed uint64
 	// Progress, when set, is called with the number of completed requests
@@ -62,15 +72,18 @@ type Latency struct {
 
 // Result is the outcome of a run.
 type Result struct {
-	Op          string        `json:"op"`
-	Consistency string        `json:"consistency,omitempty"`
-	Endpoints   []string      `json:"endpoints"`
-	Clients     int           `json:"clients"`
-	Conns       int           `json:"conns"`
-	Total       int           `json:"total"`
-	ValSize     int           `json:"val_size"`
-	Errors      int           `json:"errors"`
-	Duration    time.Duration `json:"duration_ns"`
+	Op          string   `json:"op"`
+	Consistency string   `json:"consistency,omitempty"`
+	Endpoints   []string `json:"endpoints"`
+	Clients     int      `json:"clients"`
+	Conns       int      `json:"conns"`
+	Total       int      `json:"total"`
+	// Requests is how many requests were issued: Total, or fewer when
+	// Duration ended the run first.
+	Requests int           `json:"requests"`
+	ValSize  int           `json:"val_size"`
+	Errors   int           `json:"errors"`
+	Duration time.Duration `json:"duration_ns"`
 	// Throughput is successful requests per second.
 	Throughput float64 `json:"requests_per_sec"`
 	Latency    Latency `json:"latency"`
@@ -89,8 +102,12 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("consistency %q: use l or s", o.Consistency)
 	case o.Clients < 1 || o.Conns < 1 || o.Total < 1:
 		return errors.New("clients, conns and total must be positive")
-	case o.Rate < 0:
-		return errors.New("rate must not be negative")
+	case o.Rate < 0 || o.Rate > 1_000_000:
+		return errors.New("rate must be between 0 (no cap) and 1000000 requests per second")
+	case o.Duration < 0:
+		return errors.New("duration must not be negative")
+	case o.Cleanup && o.KeyPrefix == "":
+		return errors.New("cleanup needs a key prefix: it deletes the keys under it")
 	case o.KeySize < 1 || o.ValSize < 0:
 		return errors.New("key size must be positive and value size not negative")
 	}
@@ -158,6 +175,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	value := string(make([]byte, o.ValSize))
 	var next, done, errCount atomic.Int64
+	// stop closes when Duration has passed (never without one).
+	stop := make(chan struct{})
+	if o.Duration > 0 {
+		t := time.AfterFunc(o.Duration, func() { close(stop) })
+		defer t.Stop()
+	}
 	var firstErr atomic.Value
 	lats := make([][]time.Duration, o.Clients)
 	var wg sync.WaitGroup
@@ -207,7 +230,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			defer wg.Done()
 			cli := conns[ci%len(conns)]
 			rng := rand.New(rand.NewPCG(o.Seed, uint64(ci)))
-			key := make([]byte, o.KeySize)
+			key := make([]byte, len(o.KeyPrefix)+o.KeySize)
+			copy(key, o.KeyPrefix)
 			var ropts []clientv3.OpOption
 			if o.Consistency == "s" {
 				ropts = append(ropts, clientv3.WithSerializable())
@@ -218,7 +242,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 					case <-tokens:
 					case <-ctx.Done():
 						return
+					case <-stop:
+						return
 					}
+				}
+				select {
+				case <-stop:
+					return
+				default:
 				}
 				if ctx.Err() != nil {
 					return
@@ -226,7 +257,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 				t0 := time.Now()
 				var err error
 				if o.Op == "put" {
-					fillKey(key, rng.IntN(o.KeySpace))
+					fillKey(key[len(o.KeyPrefix):], rng.IntN(o.KeySpace))
 					_, err = cli.Put(ctx, string(key), value)
 				} else {
 					_, err = cli.Get(ctx, o.Key, ropts...)
@@ -253,7 +284,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	for _, l := range lats {
 		all = append(all, l...)
 	}
-	res := &Result{Op: o.Op, Endpoints: o.Endpoints, Clients: o.Clients, Conns: o.Conns, Total: o.Total,
+	res := &Result{Op: o.Op, Endpoints: o.Endpoints, Clients: o.Clients, Conns: o.Conns, Total: o.Total, Requests: int(done.Load()),
 		ValSize: o.ValSize, Errors: int(errCount.Load()), Duration: elapsed,
 		Throughput: float64(len(all)) / elapsed.Seconds(), Latency: summarize(all)}
 	if o.Op == "range" {
@@ -265,6 +296,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	if len(all) == 0 {
 		return res, fmt.Errorf("every request failed: %s", res.FirstError)
+	}
+	if o.Cleanup {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if _, err := conns[0].Delete(cctx, o.KeyPrefix, clientv3.WithPrefix()); err != nil {
+			return res, fmt.Errorf("delete the keys under %q: %w", o.KeyPrefix, err)
+		}
 	}
 	return res, nil
 }

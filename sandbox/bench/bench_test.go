@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gocli/gocli/sandbox"
 	"github.com/gocli/gocli/sandbox/bench"
 	"github.com/gocli/gocli/sandbox/sandboxtest"
 )
@@ -37,6 +38,54 @@ func TestRunPutAndRange(t *testing.T) {
 	}
 }
 
+// TestRateDurationAndCleanup checks the rate cap (the run cannot finish
+// before Total/Rate seconds), the time box, the key prefix and the
+// cleanup.
+func TestRateDurationAndCleanup(t *testing.T) {
+	c := sandboxtest.NewCluster(t, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	eps := c.Spec().Endpoints()
+	cli := sandboxtest.Client(t, c)
+
+	// 40 puts at 50/s: the limiter hands out the last token no sooner
+	// than 39 intervals of 20ms after the first.
+	r, err := bench.Run(ctx, bench.Options{Endpoints: eps, Op: "put", Clients: 4, Conns: 1, Total: 40, Rate: 50, KeyPrefix: "rate/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if min := 39 * 20 * time.Millisecond; r.Duration < min || r.Requests != 40 || r.Errors != 0 {
+		t.Fatalf("rate 50, 40 puts: took %v (at least %v), %d requests, %d errors", r.Duration, min, r.Requests, r.Errors)
+	}
+	g, err := cli.Get(ctx, "rate/", clientPrefix()...)
+	if err != nil || g.Count == 0 {
+		t.Fatalf("keys under rate/ = %d, %v", g.Count, err)
+	}
+
+	// A time box far shorter than the total: it stops early, and cleanup
+	// removes what it wrote.
+	r, err = bench.Run(ctx, bench.Options{Endpoints: eps, Op: "put", Clients: 2, Conns: 1, Total: 1_000_000, Rate: 100,
+		Duration: 300 * time.Millisecond, KeyPrefix: "box/", Cleanup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Requests == 0 || r.Requests >= 1_000_000 || r.Latency.P50 <= 0 {
+		t.Fatalf("time-boxed run: %+v", r)
+	}
+	if g, err := cli.Get(ctx, "box/", clientPrefix()...); err != nil || g.Count != 0 {
+		t.Fatalf("after cleanup, keys under box/ = %d, %v", g.Count, err)
+	}
+	for _, o := range []bench.Options{
+		{Endpoints: eps, Op: "put", Rate: -1},
+		{Endpoints: eps, Op: "put", Duration: -time.Second},
+		{Endpoints: eps, Op: "put", Cleanup: true},
+	} {
+		if _, err := bench.Run(ctx, o); err == nil {
+			t.Errorf("bench accepted %+v", o)
+		}
+	}
+}
+
 // BenchmarkPut reports the sandbox's put throughput and p99 with 16
 // clients on 4 connections.
 func BenchmarkPut(b *testing.B) {
@@ -47,4 +96,22 @@ func BenchmarkPut(b *testing.B) {
 	}
 	b.ReportMetric(r.Throughput, "puts/s")
 	b.ReportMetric(r.Latency.P99, "p99-ms")
+}
+
+// BenchmarkRate10Nodes is the latency goal: a 10-node sandbox at
+// the default 100ms tick written at 50 KB/s (200 puts/s of 256 bytes)
+// from 8 clients. It reports p50 and p99 (goal: p99 under 8.3 ms) and
+// the CPU the whole process spent per put.
+func BenchmarkRate10Nodes(b *testing.B) {
+	c := sandboxtest.NewCluster(b, 10, sandbox.Options{Tick: 100 * time.Millisecond})
+	cpu0 := cpuTime(b)
+	r, err := bench.Run(context.Background(), bench.Options{Endpoints: c.Spec().Endpoints(), Op: "put",
+		Clients: 8, Conns: 2, Total: max(b.N, 400), Rate: 200, ValSize: 256})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(r.Latency.P50, "p50-ms")
+	b.ReportMetric(r.Latency.P99, "p99-ms")
+	b.ReportMetric(r.Throughput, "puts/s")
+	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/1000/float64(r.Requests), "cpu-ms/put")
 }

@@ -26,8 +26,10 @@ type Client struct {
 	http *http.Client
 }
 
-// ErrBadRequest wraps errors the server rejected as malformed.
-var ErrBadRequest = errors.New("bad request")
+// ErrBadRequest wraps errors the server rejected as malformed. It is
+// sandbox.ErrInvalid, so code that drives a sandbox.MembershipChanger sees
+// the same error through the API as from the Cluster itself.
+var ErrBadRequest = sandbox.ErrInvalid
 
 // NewClient returns a client for addr: "unix:/path/to/control.sock" or
 // "http://127.0.0.1:PORT".
@@ -165,10 +167,21 @@ func (c *Client) Logs(ctx context.Context, id uint64, lines int) (string, error)
 
 // AddNode adds a node and returns its spec.
 func (c *Client) AddNode(ctx context.Context) (sandbox.NodeSpec, error) {
+	return c.AddNodeAt(ctx, "")
+}
+
+// AddNodeAt adds a node with the given peer address ("" picks one).
+func (c *Client) AddNodeAt(ctx context.Context, peerAddr string) (sandbox.NodeSpec, error) {
 	var n sandbox.NodeSpec
-	err := c.do(ctx, http.MethodPost, "/v1/nodes", nil, &n)
+	var body any
+	if peerAddr != "" {
+		body = AddNodeRequest{PeerAddr: peerAddr}
+	}
+	err := c.do(ctx, http.MethodPost, "/v1/nodes", body, &n)
 	return n, err
 }
+
+var _ sandbox.MembershipChanger = (*Client)(nil)
 
 // RemoveNode removes node id from the cluster.
 func (c *Client) RemoveNode(ctx context.Context, id uint64) error {

@@ -151,6 +151,14 @@ func TestControlFaultsAndEvents(t *testing.T) {
 	if st, _ := cl.Status(ctx); len(st.Nodes) != 3 {
 		t.Fatalf("after remove: %d nodes", len(st.Nodes))
 	}
+	// A peer address the sandbox cannot honour is a bad request, seen by
+	// a MembershipChanger as sandbox.ErrInvalid.
+	if _, err := cl.AddNodeAt(ctx, "10.1.2.3:2380"); !errors.Is(err, sandbox.ErrInvalid) || !errors.Is(err, control.ErrBadRequest) || !strings.Contains(err.Error(), "127.0.0.1 only") {
+		t.Fatalf("add node at another host: %v", err)
+	}
+	if st, _ := cl.Status(ctx); len(st.Nodes) != 3 {
+		t.Fatalf("after a rejected add: %d nodes", len(st.Nodes))
+	}
 	logs, err := cl.Logs(ctx, 1, 5)
 	if err != nil || !strings.Contains(logs, "level=") {
 		t.Fatalf("logs = %q, %v", logs, err)

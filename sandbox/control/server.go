@@ -84,7 +84,7 @@ func reply(w http.ResponseWriter, err error, v any) {
 		kind, code := KindInternal, http.StatusInternalServerError
 		var bad *badRequest
 		switch {
-		case errors.As(err, &bad):
+		case errors.As(err, &bad), errors.Is(err, sandbox.ErrInvalid):
 			kind, code = KindBadRequest, http.StatusBadRequest
 		case errors.Is(err, sandbox.ErrUnknownNode):
 			kind, code = KindUnknownNode, http.StatusNotFound
@@ -298,10 +298,23 @@ func tailFile(path string, n int) (string, error) {
 	return strings.Join(lines, "\n") + "\n", sc.Err()
 }
 
+// AddNodeRequest is the optional body of POST /v1/nodes.
+type AddNodeRequest struct {
+	// PeerAddr is the new node's peer address (host:port); empty picks one.
+	PeerAddr string `json:"peer_addr,omitempty"`
+}
+
 func (h *handler) addNode(w http.ResponseWriter, r *http.Request) {
+	var req AddNodeRequest
+	if r.ContentLength != 0 {
+		if err := decode(r, &req); err != nil {
+			reply(w, err, nil)
+			return
+		}
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
-	n, err := h.c.AddNode(ctx)
+	n, err := h.c.AddNodeAt(ctx, req.PeerAddr)
 	reply(w, err, n)
 }
 

@@ -37,6 +37,12 @@ func toGRPC(err error) error {
 		return rpctypes.ErrGRPCLeaseExist
 	case errors.Is(err, kv.ErrEmptyKey):
 		return rpctypes.ErrGRPCEmptyKey
+	case errors.Is(err, kv.ErrKeyNotFound):
+		return rpctypes.ErrGRPCKeyNotFound
+	case errors.Is(err, kv.ErrValueProvided):
+		return rpctypes.ErrGRPCValueProvided
+	case errors.Is(err, kv.ErrLeaseProvided):
+		return rpctypes.ErrGRPCLeaseProvided
 	case errors.Is(err, consensus.ErrProposalDropped), errors.Is(err, consensus.ErrNotProposed):
 		return rpctypes.ErrGRPCNoLeader
 	case errors.Is(err, consensus.ErrUnknownOutcome), errors.Is(err, consensus.ErrReadTimeout):

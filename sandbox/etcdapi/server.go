@@ -3,7 +3,6 @@ package etcdapi
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -38,6 +37,9 @@ type Options struct {
 	// MinLeaseTTL is the smallest TTL granted, in seconds (etcd uses one
 	// and a half election timeouts).
 	MinLeaseTTL int64
+	// Membership, when set, serves Cluster.MemberAdd and MemberRemove;
+	// without it they answer Unimplemented.
+	Membership Membership
 	// ProgressInterval is how often watches created with progress_notify
 	// get a progress response while idle (etcd: 10 minutes).
 	ProgressInterval time.Duration
@@ -92,8 +94,7 @@ func (s *Server) UnaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 
 // hints say what to use instead of an etcd call the sandbox lacks.
 var hints = map[string]string{
-	"MemberAdd":     "use gocli sandbox add-node",
-	"MemberRemove":  "use gocli sandbox remove-node",
+	"MemberUpdate":  "a sandbox node's peer address is fixed; remove the node and add one at the new address",
 	"MemberPromote": "sandbox nodes join as voters",
 	"Defragment":    "the sandbox has no bolt database to defragment",
 	"Snapshot":      "copy the cluster folder of a stopped cluster instead",
@@ -159,24 +160,20 @@ func (s *Server) reqCtx(ctx context.Context) (context.Context, context.CancelFun
 func (s *Server) Range(ctx context.Context, r *pb.RangeRequest) (*pb.RangeResponse, error) {
 	ctx, cancel := s.reqCtx(ctx)
 	defer cancel()
-	req, post := toRange(r)
-	resp, err := s.kv.Range(ctx, req)
+	resp, err := s.kv.Range(ctx, toRange(r))
 	if err != nil {
 		return nil, toGRPC(err)
 	}
-	out := s.rangeResponse(r, resp, post)
+	out := rangeResponse(resp)
 	out.Header = s.fromHeader(resp.Header)
 	return out, nil
 }
 
 // Put implements etcdserverpb.KVServer.
 func (s *Server) Put(ctx context.Context, r *pb.PutRequest) (*pb.PutResponse, error) {
-	if err := checkPut(r); err != nil {
-		return nil, err
-	}
 	ctx, cancel := s.reqCtx(ctx)
 	defer cancel()
-	resp, err := s.kv.Put(ctx, kv.PutRequest{Key: r.Key, Value: r.Value, Lease: r.Lease, PrevKv: r.PrevKv})
+	resp, err := s.kv.Put(ctx, toPut(r))
 	if err != nil {
 		return nil, toGRPC(err)
 	}
@@ -230,9 +227,7 @@ func (s *Server) Compact(ctx context.Context, r *pb.CompactionRequest) (*pb.Comp
 func (s *Server) opResponse(op *pb.RequestOp, r kv.OpResponse) *pb.ResponseOp {
 	switch {
 	case r.Range != nil:
-		req := op.GetRequestRange()
-		_, post := toRange(req)
-		rr := s.rangeResponse(req, r.Range, post)
+		rr := rangeResponse(r.Range)
 		rr.Header = s.fromHeader(r.Range.Header)
 		return &pb.ResponseOp{Response: &pb.ResponseOp_ResponseRange{ResponseRange: rr}}
 	case r.Put != nil:
@@ -247,100 +242,40 @@ func (s *Server) opResponse(op *pb.RequestOp, r kv.OpResponse) *pb.ResponseOp {
 	}
 }
 
-// rangeResponse converts a kv range result, applying what the engine
-// does not do itself (sorting, create/mod revision filters and the limit
-// that has to come after them) when post is set.
-func (s *Server) rangeResponse(r *pb.RangeRequest, resp *kv.RangeResponse, post bool) *pb.RangeResponse {
-	out := &pb.RangeResponse{Count: resp.Count, More: resp.More}
-	kvs := resp.Kvs
-	if post {
-		kvs = filterKVs(r, kvs)
-		sortKVs(r, kvs)
-		if r.Limit > 0 && int64(len(kvs)) > r.Limit {
-			kvs = kvs[:r.Limit]
-			out.More = true
-		}
-	}
-	if r.CountOnly {
-		kvs = nil
-	}
-	out.Kvs = toKVs(kvs)
-	return out
+// rangeResponse converts a kv range result (the engine sorts, filters
+// and limits as etcd does).
+func rangeResponse(resp *kv.RangeResponse) *pb.RangeResponse {
+	return &pb.RangeResponse{Count: resp.Count, More: resp.More, Kvs: toKVs(resp.Kvs)}
 }
 
-// toRange converts a range request. post reports that the result needs
-// sorting or filtering here, in which case the engine is asked for every
-// key in the range.
-func toRange(r *pb.RangeRequest) (kv.RangeRequest, bool) {
-	post := r.MinModRevision > 0 || r.MaxModRevision > 0 || r.MinCreateRevision > 0 || r.MaxCreateRevision > 0 ||
-		(r.SortOrder != pb.RangeRequest_NONE && !(r.SortTarget == pb.RangeRequest_KEY && r.SortOrder == pb.RangeRequest_ASCEND))
-	req := kv.RangeRequest{Key: r.Key, RangeEnd: r.RangeEnd, Revision: r.Revision, Limit: r.Limit,
-		CountOnly: r.CountOnly, KeysOnly: r.KeysOnly, Serializable: r.Serializable}
-	if post {
-		req.Limit = 0
-		req.CountOnly = false
-	}
-	return req, post
+// toRange converts a range request; every field of etcd's has an engine
+// counterpart.
+func toRange(r *pb.RangeRequest) kv.RangeRequest {
+	return kv.RangeRequest{Key: r.Key, RangeEnd: r.RangeEnd, Revision: r.Revision, Limit: r.Limit,
+		CountOnly: r.CountOnly, KeysOnly: r.KeysOnly, Serializable: r.Serializable,
+		SortOrder: sortOrders[r.SortOrder], SortTarget: sortTargets[r.SortTarget],
+		MinModRevision: r.MinModRevision, MaxModRevision: r.MaxModRevision,
+		MinCreateRevision: r.MinCreateRevision, MaxCreateRevision: r.MaxCreateRevision}
 }
 
-func filterKVs(r *pb.RangeRequest, kvs []*kv.KeyValue) []*kv.KeyValue {
-	out := kvs[:0:0]
-	for _, x := range kvs {
-		if (r.MinModRevision > 0 && x.ModRevision < r.MinModRevision) ||
-			(r.MaxModRevision > 0 && x.ModRevision > r.MaxModRevision) ||
-			(r.MinCreateRevision > 0 && x.CreateRevision < r.MinCreateRevision) ||
-			(r.MaxCreateRevision > 0 && x.CreateRevision > r.MaxCreateRevision) {
-			continue
-		}
-		out = append(out, x)
-	}
-	return out
+var sortOrders = map[pb.RangeRequest_SortOrder]kv.SortOrder{
+	pb.RangeRequest_NONE: kv.SortNone, pb.RangeRequest_ASCEND: kv.SortAscend, pb.RangeRequest_DESCEND: kv.SortDescend,
 }
 
-func sortKVs(r *pb.RangeRequest, kvs []*kv.KeyValue) {
-	order := r.SortOrder
-	if order == pb.RangeRequest_NONE {
-		if r.SortTarget == pb.RangeRequest_KEY {
-			return
-		}
-		order = pb.RangeRequest_ASCEND // etcd sorts ascending when only a target is given
-	}
-	less := func(a, b *kv.KeyValue) bool {
-		switch r.SortTarget {
-		case pb.RangeRequest_VERSION:
-			return a.Version < b.Version
-		case pb.RangeRequest_CREATE:
-			return a.CreateRevision < b.CreateRevision
-		case pb.RangeRequest_MOD:
-			return a.ModRevision < b.ModRevision
-		case pb.RangeRequest_VALUE:
-			return string(a.Value) < string(b.Value)
-		default:
-			return string(a.Key) < string(b.Key)
-		}
-	}
-	sort.SliceStable(kvs, func(i, j int) bool {
-		if order == pb.RangeRequest_DESCEND {
-			return less(kvs[j], kvs[i])
-		}
-		return less(kvs[i], kvs[j])
-	})
+var sortTargets = map[pb.RangeRequest_SortTarget]kv.SortTarget{
+	pb.RangeRequest_KEY: kv.SortByKey, pb.RangeRequest_VERSION: kv.SortByVersion, pb.RangeRequest_CREATE: kv.SortByCreate,
+	pb.RangeRequest_MOD: kv.SortByMod, pb.RangeRequest_VALUE: kv.SortByValue,
 }
 
-func checkPut(r *pb.PutRequest) error {
-	if r.IgnoreValue || r.IgnoreLease {
-		return unsupported("put with ignore_value or ignore_lease")
-	}
-	return nil
+func toPut(p *pb.PutRequest) kv.PutRequest {
+	return kv.PutRequest{Key: p.Key, Value: p.Value, Lease: p.Lease, PrevKv: p.PrevKv,
+		IgnoreValue: p.IgnoreValue, IgnoreLease: p.IgnoreLease}
 }
 
 func toTxn(r *pb.TxnRequest) (kv.TxnRequest, error) {
 	var t kv.TxnRequest
 	for _, c := range r.Compare {
-		if len(c.RangeEnd) > 0 {
-			return t, unsupported("txn compares over a key range")
-		}
-		kc := kv.Compare{Key: c.Key}
+		kc := kv.Compare{Key: c.Key, RangeEnd: c.RangeEnd}
 		switch c.Result {
 		case pb.Compare_EQUAL:
 			kc.Result = kv.CompareEqual
@@ -378,15 +313,12 @@ func toOps(ops []*pb.RequestOp) ([]kv.Op, error) {
 	for _, op := range ops {
 		switch x := op.Request.(type) {
 		case *pb.RequestOp_RequestRange:
-			req, _ := toRange(x.RequestRange)
+			req := toRange(x.RequestRange)
 			req.Serializable = false
 			out = append(out, kv.Op{Range: &req})
 		case *pb.RequestOp_RequestPut:
-			if err := checkPut(x.RequestPut); err != nil {
-				return nil, err
-			}
-			p := x.RequestPut
-			out = append(out, kv.Op{Put: &kv.PutRequest{Key: p.Key, Value: p.Value, Lease: p.Lease, PrevKv: p.PrevKv}})
+			p := toPut(x.RequestPut)
+			out = append(out, kv.Op{Put: &p})
 		case *pb.RequestOp_RequestDeleteRange:
 			d := x.RequestDeleteRange
 			out = append(out, kv.Op{Delete: &kv.DeleteRangeRequest{Key: d.Key, RangeEnd: d.RangeEnd, PrevKv: d.PrevKv}})

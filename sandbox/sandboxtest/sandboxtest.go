@@ -90,7 +90,7 @@ func RunNodeIfChild() {
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	code, err := sandbox.RunNode(ctx, spec)
+	code, err := sandbox.RunNode(ctx, spec, sandbox.NodeOptions{})
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sandbox node:", err)

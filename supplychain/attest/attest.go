@@ -3,7 +3,7 @@ package attest
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
+	"crypto"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
@@ -52,7 +52,7 @@ type Options struct {
 	// PredicateType is a short name (see ResolvePredicateType) or a URI.
 	PredicateType string
 	// Key signs the envelope.
-	Key *ecdsa.PrivateKey
+	Key crypto.Signer
 	// BundlePath receives the sigstore bundle, written atomically.
 	BundlePath string
 }
@@ -71,6 +71,10 @@ type Result struct {
 func Attest(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Key == nil {
 		return nil, errors.New("no signing key")
+	}
+	pub, err := signing.PublicKeyOf(opts.Key)
+	if err != nil {
+		return nil, err
 	}
 	if opts.BundlePath == "" {
 		return nil, errors.New("no bundle path")
@@ -104,11 +108,11 @@ func Attest(ctx context.Context, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("encode statement: %w", err)
 	}
 	pae := sha256.Sum256(dsse.PAE(InTotoPayloadType, payload))
-	sig, err := ecdsa.SignASN1(rand.Reader, opts.Key, pae[:])
+	sig, err := opts.Key.Sign(rand.Reader, pae[:], crypto.SHA256)
 	if err != nil {
 		return nil, fmt.Errorf("sign statement: %w", err)
 	}
-	bundle, err := signing.NewDSSEBundle(&opts.Key.PublicKey, InTotoPayloadType, payload, sig)
+	bundle, err := signing.NewDSSEBundle(pub, InTotoPayloadType, payload, sig)
 	if err != nil {
 		return nil, err
 	}

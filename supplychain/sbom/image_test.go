@@ -115,8 +115,6 @@ func TestImageTargets(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	spdxSchema := compileSchema(t, "spdx-schema-2.3.json")
-	cdxSchema := compileSchema(t, "bom-1.6.schema.json")
 	for _, tc := range []struct {
 		path string
 		kind Kind
@@ -130,20 +128,7 @@ func TestImageTargets(t *testing.T) {
 			if err != nil || tgt.Kind != tc.kind {
 				t.Fatalf("ParseTarget(%s) = %+v, %v; want kind %s", tc.path, tgt, err, tc.kind)
 			}
-			d := generate(t, tc.path)
-			spdx := encode(t, d, EncodeOptions{Format: FormatSPDXJSON})
-			validate(t, spdxSchema, spdx)
-			cdx := encode(t, d, EncodeOptions{Format: FormatCycloneDXJSON})
-			validate(t, cdxSchema, cdx)
-			gotSPDX, gotCDX := spdxPackages(t, spdx), cdxComponents(t, cdx)
-			for name, version := range want {
-				if gotSPDX[name] != version {
-					t.Errorf("SPDX: %s = %q, want %q", name, gotSPDX[name], version)
-				}
-				if gotCDX[name] != version {
-					t.Errorf("CycloneDX: %s = %q, want %q", name, gotCDX[name], version)
-				}
-			}
+			checkModules(t, generate(t, tc.path), want)
 		})
 	}
 }

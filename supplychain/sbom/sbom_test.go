@@ -115,6 +115,25 @@ func cdxComponents(t *testing.T, doc []byte) map[string]string {
 	return out
 }
 
+// checkModules encodes d as SPDX and CycloneDX, validates both against
+// their schemas and checks that each lists every module of want.
+func checkModules(t *testing.T, d *Document, want map[string]string) {
+	t.Helper()
+	spdx := encode(t, d, EncodeOptions{Format: FormatSPDXJSON})
+	validate(t, compileSchema(t, "spdx-schema-2.3.json"), spdx)
+	cdx := encode(t, d, EncodeOptions{Format: FormatCycloneDXJSON})
+	validate(t, compileSchema(t, "bom-1.6.schema.json"), cdx)
+	gotSPDX, gotCDX := spdxPackages(t, spdx), cdxComponents(t, cdx)
+	for name, version := range want {
+		if gotSPDX[name] != version {
+			t.Errorf("SPDX: %s = %q, want %q", name, gotSPDX[name], version)
+		}
+		if gotCDX[name] != version {
+			t.Errorf("CycloneDX: %s = %q, want %q", name, gotCDX[name], version)
+		}
+	}
+}
+
 func TestDirectory(t *testing.T) {
 	d := generate(t, "testdata/project")
 	want := map[string]string{
@@ -133,15 +152,7 @@ func TestDirectory(t *testing.T) {
 	if !bytes.Contains(spdx, []byte(`"spdxVersion": "SPDX-2.3"`)) {
 		t.Error("SPDX document is not version 2.3")
 	}
-	gotSPDX, gotCDX := spdxPackages(t, spdx), cdxComponents(t, cdx)
-	for name, version := range want {
-		if gotSPDX[name] != version {
-			t.Errorf("SPDX: %s = %q, want %q", name, gotSPDX[name], version)
-		}
-		if gotCDX[name] != version {
-			t.Errorf("CycloneDX: %s = %q, want %q", name, gotCDX[name], version)
-		}
-	}
+	checkModules(t, d, want)
 }
 
 // buildFixture builds the fixture project (uuid, cobra, pflag) and reads
@@ -172,19 +183,7 @@ func buildFixture(t *testing.T) (exe string, want map[string]string) {
 func TestGoBinary(t *testing.T) {
 	exe, want := buildFixture(t)
 	d := generate(t, exe)
-	spdx := encode(t, d, EncodeOptions{Format: FormatSPDXJSON})
-	validate(t, compileSchema(t, "spdx-schema-2.3.json"), spdx)
-	cdx := encode(t, d, EncodeOptions{Format: FormatCycloneDXJSON})
-	validate(t, compileSchema(t, "bom-1.6.schema.json"), cdx)
-	gotSPDX, gotCDX := spdxPackages(t, spdx), cdxComponents(t, cdx)
-	for name, version := range want {
-		if gotSPDX[name] != version {
-			t.Errorf("SPDX: %s = %q, want %q", name, gotSPDX[name], version)
-		}
-		if gotCDX[name] != version {
-			t.Errorf("CycloneDX: %s = %q, want %q", name, gotCDX[name], version)
-		}
-	}
+	checkModules(t, d, want)
 	if pk := d.Packages(); len(pk) < len(want) {
 		t.Errorf("Packages() lists %d, want at least %d", len(pk), len(want))
 	}

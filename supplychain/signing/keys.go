@@ -1,10 +1,10 @@
 package signing
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
@@ -14,8 +14,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
-	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
+	"github.com/sigstore/cosign/v2/pkg/cosign"
 
 	"github.com/gocli/gocli/internal/atomicfile"
 )
@@ -51,34 +52,15 @@ type KeyPair struct {
 	PublicPEM []byte
 }
 
-// GenerateKeyPair creates an ECDSA P-256 key pair and encrypts the private
-// key with the password from pass, exactly as `cosign generate-key-pair`
-// does (scrypt + NaCl secretbox via go-securesystemslib).
+// GenerateKeyPair creates an ECDSA P-256 key pair with cosign's own key
+// code (cosign generate-key-pair's format: PKCS #8 encrypted with scrypt
+// and NaCl secretbox, in an ENCRYPTED SIGSTORE PRIVATE KEY block).
 func GenerateKeyPair(pass PasswordFunc) (*KeyPair, error) {
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	kb, err := cosign.GenerateKeyPair(cosign.PassFunc(pass))
 	if err != nil {
-		return nil, fmt.Errorf("generate ECDSA P-256 key: %w", err)
+		return nil, fmt.Errorf("generate key pair: %w", err)
 	}
-	password, err := pass(true)
-	if err != nil {
-		return nil, err
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		return nil, fmt.Errorf("encode private key: %w", err)
-	}
-	enc, err := encrypted.Encrypt(der, password)
-	if err != nil {
-		return nil, fmt.Errorf("encrypt private key: %w", err)
-	}
-	pub, err := MarshalPublicKey(&priv.PublicKey)
-	if err != nil {
-		return nil, err
-	}
-	return &KeyPair{
-		PrivatePEM: pem.EncodeToMemory(&pem.Block{Type: SigstorePrivateKeyPEMType, Bytes: enc}),
-		PublicPEM:  pub,
-	}, nil
+	return &KeyPair{PrivatePEM: kb.PrivateBytes, PublicPEM: kb.PublicBytes}, nil
 }
 
 // KeyFiles names the files a key pair was written to.
@@ -122,10 +104,11 @@ func writeBytes(b []byte) func(io.Writer) error {
 	}
 }
 
-// LoadPrivateKey decrypts a cosign private key. pass is called only when
-// the PEM block is a cosign encrypted key. Errors wrap ErrWrongPassword or
-// ErrKeyType where they apply.
-func LoadPrivateKey(pemBytes []byte, pass PasswordFunc) (*ecdsa.PrivateKey, error) {
+// LoadPrivateKey decrypts a cosign private key with cosign's key code and
+// returns its signer. pass is called only when the PEM block is a cosign
+// encrypted key. Errors wrap ErrWrongPassword or ErrKeyType where they
+// apply.
+func LoadPrivateKey(pemBytes []byte, pass PasswordFunc) (crypto.Signer, error) {
 	block, rest := pem.Decode(pemBytes)
 	if block == nil {
 		return nil, fmt.Errorf("%w: no PEM block found", ErrKeyType)
@@ -144,22 +127,31 @@ func LoadPrivateKey(pemBytes []byte, pass PasswordFunc) (*ecdsa.PrivateKey, erro
 	if err != nil {
 		return nil, err
 	}
-	der, err := encrypted.Decrypt(block.Bytes, password)
+	sv, err := cosign.LoadPrivateKey(pemBytes, password, nil)
 	if err != nil {
-		if err.Error() == "encrypted: decryption failed" {
+		if strings.Contains(err.Error(), "encrypted: decryption failed") {
 			return nil, ErrWrongPassword
 		}
-		return nil, fmt.Errorf("decrypt private key: %w", err)
+		return nil, fmt.Errorf("load private key: %w", err)
 	}
-	key, err := x509.ParsePKCS8PrivateKey(der)
-	if err != nil {
-		return nil, fmt.Errorf("parse private key: %w", err)
+	signer, ok := sv.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("%w: %T cannot sign digests", ErrKeyType, sv)
 	}
-	ec, ok := key.(*ecdsa.PrivateKey)
-	if !ok || ec.Curve != elliptic.P256() {
-		return nil, fmt.Errorf("%w: %s; gocli signs with ECDSA P-256 keys", ErrKeyType, describeKey(key))
+	if ec, ok := signer.Public().(*ecdsa.PublicKey); !ok || ec.Curve != elliptic.P256() {
+		return nil, fmt.Errorf("%w: %s; gocli signs with ECDSA P-256 keys", ErrKeyType, describeKey(signer.Public()))
 	}
-	return ec, nil
+	return signer, nil
+}
+
+// PublicKeyOf returns the ECDSA public key of a signer LoadPrivateKey
+// accepted (or of an *ecdsa.PrivateKey).
+func PublicKeyOf(key crypto.Signer) (*ecdsa.PublicKey, error) {
+	pub, ok := key.Public().(*ecdsa.PublicKey)
+	if !ok || pub.Curve != elliptic.P256() {
+		return nil, fmt.Errorf("%w: %s; gocli signs with ECDSA P-256 keys", ErrKeyType, describeKey(key.Public()))
+	}
+	return pub, nil
 }
 
 // LoadPublicKey parses a PEM PKIX public key and checks that it is ECDSA

@@ -2,7 +2,7 @@ package signing
 
 import (
 	"context"
-	"crypto/ecdsa"
+	"crypto"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -35,15 +35,19 @@ type SignResult struct {
 // with key (ECDSA, ASN.1 DER signature), which is what cosign sign-blob does
 // for an ECDSA P-256 key. Outputs are written atomically: on error nothing
 // new is left on disk.
-func SignFile(ctx context.Context, path string, key *ecdsa.PrivateKey, opts SignOptions) (*SignResult, error) {
+func SignFile(ctx context.Context, path string, key crypto.Signer, opts SignOptions) (*SignResult, error) {
 	if opts.SignaturePath == "" && opts.BundlePath == "" {
 		return nil, errors.New("no output: set a signature path, a bundle path or both")
+	}
+	pub, err := PublicKeyOf(key)
+	if err != nil {
+		return nil, err
 	}
 	digest, err := DigestFile(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	sig, err := ecdsa.SignASN1(rand.Reader, key, digest.SHA256[:])
+	sig, err := key.Sign(rand.Reader, digest.SHA256[:], crypto.SHA256)
 	if err != nil {
 		return nil, fmt.Errorf("sign %s: %w", path, err)
 	}
@@ -70,7 +74,7 @@ func SignFile(ctx context.Context, path string, key *ecdsa.PrivateKey, opts Sign
 		pending = append(pending, p)
 	}
 	if opts.BundlePath != "" {
-		b, err := NewMessageBundle(&key.PublicKey, digest, sig)
+		b, err := NewMessageBundle(pub, digest, sig)
 		if err != nil {
 			discard()
 			return nil, err

@@ -3,6 +3,7 @@ package signing
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -27,7 +28,7 @@ func password(p string) PasswordFunc {
 
 type testKey struct {
 	kp   *KeyPair
-	priv *ecdsa.PrivateKey
+	priv crypto.Signer
 	pub  *ecdsa.PublicKey
 	err  error
 }
@@ -50,7 +51,7 @@ var testKeys = sync.OnceValue(func() [2]testKey {
 })
 
 // newKey returns the first (or, with other, the second) cached key pair.
-func newKey(t *testing.T, other ...bool) (*KeyPair, *ecdsa.PrivateKey, *ecdsa.PublicKey) {
+func newKey(t *testing.T, other ...bool) (*KeyPair, crypto.Signer, *ecdsa.PublicKey) {
 	t.Helper()
 	k := testKeys()[0]
 	if len(other) > 0 && other[0] {
@@ -59,7 +60,7 @@ func newKey(t *testing.T, other ...bool) (*KeyPair, *ecdsa.PrivateKey, *ecdsa.Pu
 	if k.err != nil {
 		t.Fatal(k.err)
 	}
-	if !k.priv.PublicKey.Equal(k.pub) {
+	if !k.pub.Equal(k.priv.Public()) {
 		t.Fatal("public key does not belong to the private key")
 	}
 	return k.kp, k.priv, k.pub

@@ -112,7 +112,7 @@ done
 expect_exit 1 "signature does not match" verify small.txt --key g.pub --signature small.c.sig
 
 echo "-- attestations both ways"
-expect_ok sbom "$REPO/supplychain/sbom/testdata/project" --format spdx-json --output-file project.spdx.json
+expect_ok sbom "$REPO/supplychain/sbom/testdata/project" --format spdx-json --output project.spdx.json
 expect_ok attest payload.bin --predicate project.spdx.json --type spdxjson --key g.key --bundle payload.att.json
 cosign verify-blob-attestation --key g.pub --bundle payload.att.json --new-bundle-format --insecure-ignore-tlog --trusted-root trusted_root.json --type spdxjson payload.bin >/dev/null 2>&1 ||
 	fail "cosign rejects gocli's attestation"
@@ -177,8 +177,8 @@ ok
 
 echo "-- sbom: reproducible bytes, offline"
 for fmt in spdx-json cyclonedx-json; do
-	SOURCE_DATE_EPOCH=1700000000 expect_ok sbom "$GOCLI" --format $fmt --reproducible --output-file a.$fmt.json
-	SOURCE_DATE_EPOCH=1700000000 expect_ok sbom "$GOCLI" --format $fmt --reproducible --output-file b.$fmt.json
+	SOURCE_DATE_EPOCH=1700000000 expect_ok sbom "$GOCLI" --format $fmt --reproducible --output a.$fmt.json
+	SOURCE_DATE_EPOCH=1700000000 expect_ok sbom "$GOCLI" --format $fmt --reproducible --output b.$fmt.json
 	cmp a.$fmt.json b.$fmt.json || fail "--reproducible $fmt differs between runs"
 	grep -q '2023-11-14T22:13:20Z' a.$fmt.json || fail "$fmt timestamp is not SOURCE_DATE_EPOCH"
 	ok
@@ -192,7 +192,7 @@ ok
 expect_exit 2 "allow-network" sbom registry:alpine:3.20
 
 echo "-- a release, end to end: sbom, sign, attest, cosign verifies"
-expect_ok sbom "$GOCLI" --format cyclonedx-json --output-file gocli.cdx.json
+expect_ok sbom "$GOCLI" --format cyclonedx-json --output gocli.cdx.json
 expect_ok sign "$GOCLI" --key g.key --output-signature gocli.sig --bundle gocli.sigstore.json
 expect_ok attest "$GOCLI" --predicate gocli.cdx.json --type cyclonedx --key g.key --bundle gocli.att.json
 cosign verify-blob --key g.pub --signature gocli.sig --insecure-ignore-tlog "$GOCLI" >/dev/null 2>&1 || fail "cosign rejects the release signature"

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gocli/gocli/internal/atomicfile"
 	"github.com/gocli/gocli/internal/buildinfo"
 	"github.com/gocli/gocli/internal/cli/command"
 	golint "github.com/gocli/gocli/lint"
@@ -53,7 +54,7 @@ is required) or a baseline file of known findings. Exit status: 0 clean,
 1 findings, 2 error (bad flags, packages that do not load).`,
 		Example: `  gocli lint ./...
   gocli lint --rule abandonedsend,blockedrecv ./internal/...
-  gocli lint --format sarif --output-file gocli-lint.sarif ./...
+  gocli lint --format sarif --output gocli-lint.sarif ./...
   gocli lint --format github ./...          # annotations in GitHub Actions
   gocli lint --write-baseline lint-baseline.json ./...
   gocli lint --baseline lint-baseline.json ./...
@@ -64,7 +65,13 @@ is required) or a baseline file of known findings. Exit status: 0 clean,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Patterns = args
-			if !cmd.Flags().Changed("format") && f.JSONOutput() {
+			if cmd.Flags().Changed("output-file") {
+				fmt.Fprintln(cmd.ErrOrStderr(), "gocli lint: --output-file is deprecated: use --output")
+			}
+			if err := outputAsFormat(cmd, opts); err != nil {
+				return err
+			}
+			if !cmd.Flags().Changed("format") && !cmd.Flags().Changed("output") && f.JSONOutput() {
 				opts.Format = "json"
 			}
 			if err := validate(opts); err != nil {
@@ -79,7 +86,13 @@ is required) or a baseline file of known findings. Exit status: 0 clean,
 	fl := cmd.Flags()
 	fl.StringSliceVar(&opts.Rules, "rule", nil, "rules to run: goroutine-leak (all) or rule names, comma-separated")
 	fl.StringVar(&opts.Format, "format", "text", "report format: text, json, sarif or github")
-	fl.StringVar(&opts.OutputFile, "output-file", "", "write the report to `FILE` instead of stdout")
+	// lint's --output names the report file and shadows the global
+	// -o/--output format switch; -o json and -o text still select the format.
+	fl.StringVarP(&opts.OutputFile, "output", "o", "", "write the report to `FILE` instead of stdout (-o json or -o text: the report format, like --format)")
+	fl.StringVar(&opts.OutputFile, "output-file", "", "write the report to `FILE` (deprecated: use --output)")
+	// Hidden rather than MarkDeprecated: pflag would print its notice on
+	// stdout, inside the report.
+	_ = fl.MarkHidden("output-file")
 	fl.BoolVar(&opts.Fix, "fix", false, "apply suggested fixes to the source files")
 	fl.StringVar(&opts.Baseline, "baseline", "", "do not report findings recorded in `FILE`")
 	fl.StringVar(&opts.WriteBaseline, "write-baseline", "", "record the current findings in `FILE` and exit 0")
@@ -91,6 +104,24 @@ is required) or a baseline file of known findings. Exit status: 0 clean,
 	fl.StringVar(&opts.Run, "run", "", "with --dynamic: run only tests matching `REGEX`")
 	cmd.AddCommand(NewCmdRules(f, nil))
 	return cmd
+}
+
+// outputAsFormat keeps the global flag's meaning for -o json and -o text
+// (lint's --output otherwise names the report file): they select the
+// format, and a different --format beside them is an error.
+func outputAsFormat(cmd *cobra.Command, opts *Options) error {
+	if !cmd.Flags().Changed("output") {
+		return nil
+	}
+	switch opts.OutputFile {
+	case "json", "text":
+		if cmd.Flags().Changed("format") && opts.Format != opts.OutputFile {
+			return command.FlagErrorf("-o/--output %s asks for the %s format but --format is %s: lint's --output names the report file, use --format for the format (write ./%s for a file of that name)",
+				opts.OutputFile, opts.OutputFile, opts.Format, opts.OutputFile)
+		}
+		opts.Format, opts.OutputFile = opts.OutputFile, ""
+	}
+	return nil
 }
 
 func validate(opts *Options) error {
@@ -212,32 +243,24 @@ func runLint(ctx context.Context, opts *Options) error {
 }
 
 func writeBaseline(path string, res *runner.Result) error {
-	fh, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("write baseline: %w", err)
-	}
-	if err := runner.NewBaseline(res.Findings).Write(fh); err != nil {
-		fh.Close()
+	if err := atomicfile.Write(path, 0o644, runner.NewBaseline(res.Findings).Write); err != nil {
 		return fmt.Errorf("write baseline %s: %w", path, err)
 	}
-	return fh.Close()
+	return nil
 }
 
+// writeReport writes the report to stdout or, atomically, to the file
+// (creating its directory): a CI step never uploads half a SARIF file.
 func writeReport(opts *Options, res *runner.Result) error {
-	var w io.Writer = opts.Factory.IO.Out
-	if opts.OutputFile != "" {
-		if dir := filepath.Dir(opts.OutputFile); dir != "" {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return err
-			}
-		}
-		fh, err := os.Create(opts.OutputFile)
-		if err != nil {
-			return err
-		}
-		defer fh.Close()
-		w = fh
-	}
 	info := buildinfo.Get()
-	return runner.Write(w, opts.Format, res, runner.ToolInfo{Name: "gocli", Version: strings.TrimPrefix(info.Version, "v")})
+	tool := runner.ToolInfo{Name: "gocli", Version: strings.TrimPrefix(info.Version, "v")}
+	if opts.OutputFile == "" {
+		return runner.Write(opts.Factory.IO.Out, opts.Format, res, tool)
+	}
+	if err := os.MkdirAll(filepath.Dir(opts.OutputFile), 0o755); err != nil {
+		return err
+	}
+	return atomicfile.Write(opts.OutputFile, 0o644, func(w io.Writer) error {
+		return runner.Write(w, opts.Format, res, tool)
+	})
 }

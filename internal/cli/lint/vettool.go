@@ -5,7 +5,7 @@ import (
 
 	"golang.org/x/tools/go/analysis/unitchecker"
 
-	golint "github.com/gocli/gocli/lint"
+	"github.com/gocli/gocli/lint/runner"
 )
 
 // IsVetInvocation reports whether args (without the program name) are the
@@ -25,5 +25,5 @@ func IsVetInvocation(args []string) bool {
 // RunVetTool runs the goroutine-leak analyzers as a go vet tool. It does not
 // return: unitchecker exits with go vet's conventions.
 func RunVetTool() {
-	unitchecker.Main(golint.Analyzers()...)
+	unitchecker.Main(runner.VetAnalyzers()...)
 }

@@ -32,6 +32,7 @@ etcd v3 API, so --endpoints can point at a real etcd for comparison; without
 --endpoints it targets the sandbox cluster --name.`,
 		Example: `  gocli sandbox bench put --clients 64 --conns 8 --total 20000 --val-size 256
   gocli sandbox bench range --consistency s -o json
+  gocli sandbox bench put --rate 200 --clients 8 --conns 2 --total 2000   # 50 KB/s of 256-byte values
   gocli sandbox bench put --endpoints 127.0.0.1:2379 --clients 1 --conns 1 --total 1000`,
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: []string{"put", "range"},
@@ -64,7 +65,8 @@ etcd v3 API, so --endpoints can point at a real etcd for comparison; without
 	fl.IntVar(&opts.KeySize, "key-size", 8, "put key size in bytes")
 	fl.IntVar(&opts.KeySpace, "key-space-size", 100000, "number of distinct keys puts write")
 	fl.StringVar(&opts.Key, "key", "foo", "key that range reads")
-	fl.IntVar(&opts.Rate, "rate", 0, "cap on requests per second (0: unlimited)")
+	fl.IntVar(&opts.Rate, "rate", 0, "cap on requests per second across all clients (0: unlimited)")
+	fl.DurationVar(&opts.Duration, "duration", 0, "stop issuing requests after this long even if --total is not reached (0: no limit)")
 	fl.StringVar(&opts.Consistency, "consistency", "l", "range consistency: l (linearizable) or s (serializable)")
 	return cmd
 }

@@ -1,10 +1,14 @@
 package sandbox
 
 import (
+	"fmt"
+	"path/filepath"
+
 	"github.com/spf13/cobra"
 
 	"github.com/gocli/gocli/internal/cli/command"
 	"github.com/gocli/gocli/sandbox"
+	"github.com/gocli/gocli/sandbox/control"
 )
 
 // newCmdNode builds the hidden `gocli sandbox node`, the body of one
@@ -17,7 +21,7 @@ func newCmdNode() *cobra.Command {
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			code, err := sandbox.RunNode(cmd.Context(), spec)
+			code, err := sandbox.RunNode(cmd.Context(), spec, sandbox.NodeOptions{Membership: controlMembership})
 			if err != nil || code != 0 {
 				return &command.ExitError{Code: code, Err: err}
 			}
@@ -27,4 +31,18 @@ func newCmdNode() *cobra.Command {
 	cmd.Flags().StringVar(&spec, "spec", "", "node spec file written by the cluster")
 	_ = cmd.MarkFlagRequired("spec")
 	return cmd
+}
+
+// controlMembership reaches the cluster in dir through its control API:
+// the parent process owns the membership, so a child node forwards the
+// etcd API's MemberAdd and MemberRemove there.
+func controlMembership(dir string) (sandbox.MembershipChanger, error) {
+	info, err := sandbox.NewManager(filepath.Dir(dir)).Get(filepath.Base(dir))
+	if err != nil {
+		return nil, err
+	}
+	if info.Control == "" {
+		return nil, fmt.Errorf("cluster %q serves no control API", info.Name)
+	}
+	return control.NewClient(info.Control)
 }

@@ -85,6 +85,35 @@ func TestNewCmdUp(t *testing.T) {
 
 // TestFlagErrors checks that bad arguments are usage errors (exit 2)
 // before anything runs.
+func TestNewCmdBench(t *testing.T) {
+	tests := []struct {
+		args  []string
+		check func(*BenchOptions) bool
+	}{
+		{[]string{"put"}, func(o *BenchOptions) bool {
+			return o.Op == "put" && o.Clients == 64 && o.Conns == 8 && o.Total == 10000 && o.Rate == 0 && o.Duration == 0 && o.Endpoints == nil
+		}},
+		{[]string{"put", "--rate", "200", "--val-size", "256", "--clients", "8", "--conns", "2", "--total", "2000", "--duration", "30s"}, func(o *BenchOptions) bool {
+			return o.Rate == 200 && o.ValSize == 256 && o.Clients == 8 && o.Conns == 2 && o.Total == 2000 && o.Duration == 30*time.Second
+		}},
+		{[]string{"range", "--consistency", "s", "--endpoints", "127.0.0.1:2379,127.0.0.1:2380"}, func(o *BenchOptions) bool {
+			return o.Op == "range" && o.Consistency == "s" && len(o.Endpoints) == 2
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			f, _, _ := testFactory(t, t.TempDir(), "text")
+			var got *BenchOptions
+			cmd := NewCmdBench(f, func(_ context.Context, o *BenchOptions) error { got = o; return nil })
+			cmd.SetArgs(tt.args)
+			cmd.SilenceUsage, cmd.SilenceErrors = true, true
+			if err := cmd.Execute(); err != nil || got == nil || !tt.check(got) {
+				t.Fatalf("opts = %+v, err %v", got, err)
+			}
+		})
+	}
+}
+
 func TestFlagErrors(t *testing.T) {
 	tests := []struct {
 		args []string
@@ -105,6 +134,8 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"check", "--duration", "10ms"}, "--duration"},
 		{[]string{"bench", "scan"}, `operation "scan"`},
 		{[]string{"bench", "put", "--clients", "0"}, "positive"},
+		{[]string{"bench", "put", "--rate", "-5"}, "rate must be between"},
+		{[]string{"bench", "put", "--duration", "-1s"}, "duration must not be negative"},
 		{[]string{"logs", "1", "--lines", "-3"}, "--lines"},
 	}
 	for _, tt := range tests {
@@ -253,6 +284,14 @@ func TestRunUpAndUse(t *testing.T) {
 	if err := json.Unmarshal([]byte(must("json", "status")), &st); err != nil || st.Leader == 0 || len(st.Nodes) != 3 {
 		t.Fatalf("status -o json = %+v, %v", st, err)
 	}
+	for _, n := range st.Nodes {
+		if n.WALSize <= 0 || n.Match == 0 || n.Next == 0 {
+			t.Fatalf("status -o json: node %d lacks WAL size or match/next: %+v", n.ID, n)
+		}
+	}
+	if s := must("text", "status", "--wide"); !strings.Contains(s, "HEALTH   WAL") || !strings.Contains(s, "SNAPSHOT  MATCH  NEXT  RSS") || !strings.Contains(s, "process RSS: ") {
+		t.Fatalf("status --wide = %q", s)
+	}
 	victim := st.Leader%3 + 1
 	if s := must("text", "kill", nodeArg(victim)); !strings.Contains(s, "killed node") {
 		t.Fatalf("kill = %q", s)
@@ -301,6 +340,46 @@ func TestRunUpAndUse(t *testing.T) {
 	}
 	if _, err := run("text", "down"); !isExit(err, 2) {
 		t.Fatalf("down of a purged cluster: %v, want exit 2", err)
+	}
+}
+
+func TestStatusText(t *testing.T) {
+	st := sandbox.Status{Name: "dev", Leader: 1, Term: 2, Processes: true, Nodes: []sandbox.NodeStatus{
+		{ID: 1, Role: "leader", Term: 2, Commit: 40, Applied: 40, Endpoint: "127.0.0.1:2379", Health: "healthy",
+			WALSize: 3 << 20, SnapshotIndex: 10, Match: 40, Next: 41, RSS: 21 << 20},
+		{ID: 2, Role: "follower", Term: 2, Commit: 40, Applied: 38, Lag: 2, Endpoint: "127.0.0.1:2380", Health: "healthy",
+			WALSize: 1536, Match: 38, Next: 41, RSS: 20 << 20},
+		{ID: 3, Role: "stopped", Endpoint: "127.0.0.1:2381", Health: "down"},
+	}}
+	tests := []struct {
+		name string
+		wide bool
+		want string
+	}{
+		{"narrow", false, `cluster dev: leader 1, term 2 (processes, 3 nodes)
+ID  ROLE      TERM  COMMIT  APPLIED  LAG  ENDPOINT        HEALTH
+1   leader    2     40      40       0    127.0.0.1:2379  healthy
+2   follower  2     40      38       2    127.0.0.1:2380  healthy
+3   stopped   0     0       0        0    127.0.0.1:2381  down
+`},
+		{"wide", true, `cluster dev: leader 1, term 2 (processes, 3 nodes)
+ID  ROLE      TERM  COMMIT  APPLIED  LAG  ENDPOINT        HEALTH   WAL      SNAPSHOT  MATCH  NEXT  RSS
+1   leader    2     40      40       0    127.0.0.1:2379  healthy  3.0 MiB  10        40     41    21 MiB
+2   follower  2     40      38       2    127.0.0.1:2380  healthy  1.5 KiB  0         38     41    20 MiB
+3   stopped   0     0       0        0    127.0.0.1:2381  down     -        0         0      0     -
+`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			ios, _, _, _ := iostreams.Test()
+			if err := (statusResult{Status: st, wide: tt.wide}).WriteText(&b, ios.ColorScheme()); err != nil {
+				t.Fatal(err)
+			}
+			if b.String() != tt.want {
+				t.Fatalf("got\n%s\nwant\n%s", b.String(), tt.want)
+			}
+		})
 	}
 }
 

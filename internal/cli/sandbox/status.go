@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
 	"github.com/gocli/gocli/internal/cli/command"
@@ -18,6 +19,9 @@ import (
 // StatusOptions are the inputs of `gocli sandbox status`.
 type StatusOptions struct {
 	Target
+	// Wide adds the replication detail columns (WAL, snapshot, match,
+	// next, RSS) to the table.
+	Wide bool
 }
 
 // NewCmdStatus builds `gocli sandbox status`.
@@ -27,6 +31,7 @@ func NewCmdStatus(f *command.Factory, runF func(context.Context, *StatusOptions)
 		Use:   "status",
 		Short: "Show each node's role, term, commit, applied index, lag and health",
 		Example: `  gocli sandbox status
+  gocli sandbox status --wide        # plus WAL size, snapshot index, match/next, RSS
   gocli sandbox status -o json | jq .leader`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -37,10 +42,14 @@ func NewCmdStatus(f *command.Factory, runF func(context.Context, *StatusOptions)
 		},
 	}
 	addNameFlag(cmd, &opts.Target)
+	cmd.Flags().BoolVarP(&opts.Wide, "wide", "w", false, "add WAL size, snapshot index, the leader's match/next and RSS columns")
 	return cmd
 }
 
-type statusResult struct{ sandbox.Status }
+type statusResult struct {
+	sandbox.Status
+	wide bool
+}
 
 func (r statusResult) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 	mode := "in-process"
@@ -53,7 +62,11 @@ func (r statusResult) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 	}
 	fmt.Fprintf(w, "cluster %s: leader %s, term %d (%s, %d nodes)\n", cs.Bold(r.Name), leader, r.Term, mode, len(r.Nodes))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tROLE\tTERM\tCOMMIT\tAPPLIED\tLAG\tENDPOINT\tHEALTH")
+	head := "ID\tROLE\tTERM\tCOMMIT\tAPPLIED\tLAG\tENDPOINT\tHEALTH"
+	if r.wide {
+		head += "\tWAL\tSNAPSHOT\tMATCH\tNEXT\tRSS"
+	}
+	fmt.Fprintln(tw, head)
 	for _, n := range r.Nodes {
 		health := n.Health
 		switch n.Health {
@@ -64,10 +77,18 @@ func (r statusResult) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 		default:
 			health = cs.Yellow(health)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", n.ID, n.Role, n.Term, n.Commit, n.Applied, n.Lag, n.Endpoint, health)
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%d\t%s\t%s", n.ID, n.Role, n.Term, n.Commit, n.Applied, n.Lag, n.Endpoint, health)
+		if r.wide {
+			fmt.Fprintf(tw, "\t%s\t%d\t%s\t%s\t%s", formatBytes(n.WALSize), n.SnapshotIndex,
+				orDash(n.Match, r.Leader != 0), orDash(n.Next, r.Leader != 0), formatBytes(n.RSS))
+		}
+		fmt.Fprintln(tw)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if r.wide && r.ProcessRSS > 0 {
+		fmt.Fprintf(w, "process RSS: %s (in-process: every node shares it)\n", formatBytes(r.ProcessRSS))
 	}
 	if f := describeFaults(r.Faults, r.Paused); f != "" {
 		fmt.Fprintf(w, "faults: %s\n", f)
@@ -121,5 +142,22 @@ func runStatus(ctx context.Context, opts *StatusOptions) error {
 	if err != nil {
 		return cliErr(fmt.Errorf("status of %q: %w", opts.Name, err), opts.Name)
 	}
-	return opts.Factory.Render(statusResult{st})
+	return opts.Factory.Render(statusResult{Status: st, wide: opts.Wide})
+}
+
+// orDash prints v, or "-" when it is not known.
+func orDash(v uint64, known bool) string {
+	if !known {
+		return "-"
+	}
+	return fmt.Sprint(v)
+}
+
+// formatBytes prints a byte count in binary units ("1.5 MiB"); 0 is "-",
+// which status uses for "not known".
+func formatBytes(b int64) string {
+	if b <= 0 {
+		return "-"
+	}
+	return humanize.IBytes(uint64(b))
 }

@@ -1,6 +1,7 @@
 package supplychain
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"fmt"
 	"os"
@@ -11,7 +12,7 @@ import (
 )
 
 // loadPrivateKey reads and decrypts a cosign private key file.
-func loadPrivateKey(what, path string, pw Passwords, ios *iostreams.IOStreams) (*ecdsa.PrivateKey, error) {
+func loadPrivateKey(what, path string, pw Passwords, ios *iostreams.IOStreams) (crypto.Signer, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, command.InputErrorf("%s: read key: %w", what, err)

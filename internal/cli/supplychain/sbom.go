@@ -57,9 +57,10 @@ content, and timestamps come from SOURCE_DATE_EPOCH (the Unix epoch when
 unset).
 
 The SBOM goes to stdout, or atomically to --output-file (then a summary,
-or with --output json its JSON form, goes to stdout). The flag is not
-called --output because that global flag selects text or JSON.`,
-		Example: `  gocli sbom . --format cyclonedx-json --output-file sbom.cdx.json
+or with -o json its JSON form, goes to stdout). On this command
+-o/--output names the SBOM file; -o json and -o text keep their global
+meaning (the summary's format): write ./json for a file of that name.`,
+		Example: `  gocli sbom . --format cyclonedx-json --output sbom.cdx.json
   gocli sbom dist/gocli --format spdx-json --reproducible > gocli.spdx.json
   gocli sbom oci-dir:build/image --format table`,
 		Args: cobra.MaximumNArgs(1),
@@ -71,6 +72,13 @@ called --output because that global flag selects text or JSON.`,
 			if _, err := sbom.ParseFormat(opts.Format); err != nil {
 				return command.FlagErrorf("--format: %v", err)
 			}
+			if cmd.Flags().Changed("output-file") {
+				fmt.Fprintln(cmd.ErrOrStderr(), "gocli sbom: --output-file is deprecated: use --output")
+			}
+			// -o json / -o text keep the global flag's meaning.
+			if cmd.Flags().Changed("output") && (opts.OutputFile == "json" || opts.OutputFile == "text") {
+				f.Globals.Output, opts.OutputFile = opts.OutputFile, ""
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -78,7 +86,12 @@ called --output because that global flag selects text or JSON.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Format, "format", string(sbom.FormatSPDXJSON), "SBOM format: "+strings.Join(formats, ", "))
-	cmd.Flags().StringVar(&opts.OutputFile, "output-file", "", "write the SBOM to this file instead of stdout")
+	// The local -o/--output shadows the global format switch here.
+	cmd.Flags().StringVarP(&opts.OutputFile, "output", "o", "", "write the SBOM to `FILE` atomically instead of stdout (-o json or -o text: the summary's format)")
+	cmd.Flags().StringVar(&opts.OutputFile, "output-file", "", "write the SBOM to `FILE` (deprecated: use --output)")
+	// Hidden rather than MarkDeprecated: pflag prints its notice on stdout,
+	// where the SBOM goes.
+	_ = cmd.Flags().MarkHidden("output-file")
 	cmd.Flags().StringVar(&opts.Name, "name", "", "name of the SBOM's subject (default: the target path)")
 	cmd.Flags().BoolVar(&opts.Reproducible, "reproducible", false, "content-derived IDs and SOURCE_DATE_EPOCH timestamps")
 	cmd.Flags().BoolVar(&opts.AllowNetwork, "allow-network", false, "allow registry targets and network lookups")

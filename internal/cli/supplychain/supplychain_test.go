@@ -139,12 +139,32 @@ func TestNewCmdAttestAndSbom(t *testing.T) {
 
 	var sb *SbomOptions
 	scmd := NewCmdSbom(f, func(_ context.Context, o *SbomOptions) error { sb = o; return nil })
-	scmd.SetArgs([]string{"--format", "cyclonedx-json", "--output-file", "x.json", "--reproducible"})
+	scmd.SetArgs([]string{"--format", "cyclonedx-json", "--output", "x.json", "--reproducible"})
 	if err := scmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
 	if sb.Target != "." || sb.Format != "cyclonedx-json" || sb.OutputFile != "x.json" || !sb.Reproducible || sb.AllowNetwork {
 		t.Fatalf("opts = %+v", sb)
+	}
+	// -o json keeps its global meaning; --output-file still works.
+	scmd = NewCmdSbom(f, func(_ context.Context, o *SbomOptions) error { sb = o; return nil })
+	scmd.SetArgs([]string{"-o", "json"})
+	if err := scmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if sb.OutputFile != "" || f.Globals.Output != "json" {
+		t.Fatalf("-o json: file %q, global output %q", sb.OutputFile, f.Globals.Output)
+	}
+	f.Globals.Output = "text"
+	var stderr bytes.Buffer
+	scmd = NewCmdSbom(f, func(_ context.Context, o *SbomOptions) error { sb = o; return nil })
+	scmd.SetArgs([]string{"--output-file", "old.json"})
+	scmd.SetErr(&stderr)
+	if err := scmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if sb.OutputFile != "old.json" || !strings.Contains(stderr.String(), "deprecated") {
+		t.Fatalf("--output-file: file %q, stderr %q", sb.OutputFile, stderr.String())
 	}
 	scmd = NewCmdSbom(f, func(context.Context, *SbomOptions) error { return nil })
 	scmd.SetArgs([]string{"--format", "xml"})

@@ -160,7 +160,9 @@ func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		// http.Transport does, retry once on a new connection when
 		// nothing of the response arrived and the body can be sent again.
 		var nr *noResponseError
-		if !reused || attempt > 0 || !errors.As(err, &nr) || !rewindable(req) {
+		var ne net.Error
+		timedOut := errors.As(err, &ne) && ne.Timeout()
+		if !reused || attempt > 0 || timedOut || !errors.As(err, &nr) || !rewindable(req) {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}

@@ -97,7 +97,7 @@ type VU struct {
 	trace         *reqTrace
 	samples       []metrics.Sample
 	tagCache      map[string]*metrics.TagSet
-	reqTagCache   map[string]*metrics.TagSet
+	reqTagCache   map[reqTagKey]*metrics.TagSet
 	builtinMetric map[string]*metrics.Metric
 }
 
@@ -114,7 +114,7 @@ func NewVU(p *Program, env *Env, id int) (*VU, error) {
 		inInit:        true,
 		ctx:           context.Background(),
 		tagCache:      make(map[string]*metrics.TagSet),
-		reqTagCache:   make(map[string]*metrics.TagSet),
+		reqTagCache:   make(map[reqTagKey]*metrics.TagSet),
 		builtinMetric: make(map[string]*metrics.Metric),
 		setup:         goja.Undefined(),
 		trace:         newReqTrace(),

@@ -120,8 +120,9 @@ go test ./sandbox/bench -run '^$' -bench 'Rate10Nodes' -benchtime 400x | grep Be
 # The analyzer tests and the SARIF 2.1.0 schema check ran above with the
 # other packages; run them by name so a rename cannot drop them silently
 # (cached, so this costs nothing when they already passed).
-step "lint: analyzer tests, SARIF schema check, dynamic mode on a real leak"
-go test -run 'TestAnalyzer|TestSARIFValidatesAgainstSchema|TestRunFindsRealLeak' ./lint/...
+step "lint: analyzer tests, SARIF schema check, dynamic mode on a real leak, vet-mode //nolint, result cache, --output"
+go test -run 'TestAnalyzer|TestSARIFValidatesAgainstSchema|TestRunFindsRealLeak|TestVetAnalyzersHonourNolint|TestCache' ./lint/...
+go test -run 'TestOutputFlagThroughRoot|TestNewCmdLint' ./internal/cli/lint/
 step "lint: gocli lint ./... on the project (must be clean)"
 go run ./cmd/gocli lint ./...
 # go vet runs a custom tool over every dependency without its result cache,

@@ -144,7 +144,7 @@ func TestCapture(t *testing.T) {
 	follower := uint64(6) - first - shownLeader(after)
 	selectNode(tm, first, follower)
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
-	detail := waitText(t, tm, "Recent events of this node")
+	detail := waitText(t, tm, "(replicate)") // the new leader has caught it up
 	out := fmt.Sprintf("--- overview after three benches\n%s\n--- x on the leader\n%s\n--- after y\n%s\n--- enter\n%s\n", overview, dialog, after, detail)
 	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
 		t.Fatal(err)

@@ -178,7 +178,7 @@ func fixedClock() time.Time { return t0 }
 
 func threeNodes(leader, term, commit uint64) sandbox.Status {
 	// In-process nodes: one PID, one RSS for the whole process.
-	st := sandbox.Status{Name: "dev", Leader: leader, Term: term, ProcessRSS: 46 << 20}
+	st := sandbox.Status{Name: "dev", Leader: leader, Term: term, ProcessRSS: 46 << 20, ProcessAnonRSS: 21 << 20}
 	for id := uint64(1); id <= 3; id++ {
 		n := sandbox.NodeStatus{ID: id, Name: fmt.Sprintf("node%d", id), Role: "follower", Term: term, Leader: leader,
 			Commit: commit, Applied: commit, Health: "healthy",

@@ -494,13 +494,21 @@ func matchNext(n sandbox.NodeStatus) string {
 }
 
 // rss is the node's own RSS with --processes, or the shared process's
-// RSS (said so) for in-process nodes; an etcd endpoint has neither.
+// RSS (said so) for in-process nodes, each with its anonymous part (the
+// rest is the gocli executable's pages); an etcd endpoint has neither.
 func (m *Model) rss(n sandbox.NodeStatus, na string) string {
+	mem := func(rss, anon int64) string {
+		s := humanize.IBytes(uint64(rss))
+		if anon > 0 {
+			s += ", " + humanize.IBytes(uint64(anon)) + " anonymous"
+		}
+		return s
+	}
 	switch {
 	case n.RSS > 0:
-		return humanize.IBytes(uint64(n.RSS))
+		return mem(n.RSS, n.AnonRSS)
 	case m.status.ProcessRSS > 0 && n.Health != "down":
-		return humanize.IBytes(uint64(m.status.ProcessRSS)) + m.st.dim.Render(" (whole process, all nodes)")
+		return mem(m.status.ProcessRSS, m.status.ProcessAnonRSS) + m.st.dim.Render(" (whole process)")
 	}
 	return na
 }

@@ -133,6 +133,42 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create cluster folder: %w", err)
 	}
+	var c *Cluster
+	for attempt := 1; ; attempt++ {
+		var fresh bool
+		var err error
+		c, fresh, err = startNodes(opts)
+		if err == nil {
+			break
+		}
+		// Free ports are picked before the nodes bind them, so another
+		// process can take one in between. A new cluster on picked ports
+		// has nothing to keep: drop its data and pick again.
+		if !fresh || c.spec.BasePort != 0 || !errors.Is(err, ErrPortInUse) || attempt == 3 {
+			return nil, err
+		}
+		for _, n := range c.spec.Nodes {
+			_ = os.RemoveAll(n.DataDir)
+		}
+	}
+	c.spec.Bootstrapped = true
+	if err := c.saveSpec(); err != nil {
+		for _, m := range c.members {
+			_ = m.kill()
+		}
+		return nil, err
+	}
+	pctx, cancel := context.WithCancel(context.Background())
+	c.stopPoll = cancel
+	c.pollDone = make(chan struct{})
+	go c.poll(pctx)
+	return c, nil
+}
+
+// startNodes starts every node of the cluster in opts.Dir: the recorded
+// one, or a new one (fresh). On error nothing runs and the returned
+// Cluster only describes the spec that was tried.
+func startNodes(opts Options) (c *Cluster, fresh bool, err error) {
 	spec, err := readSpec(opts.Dir)
 	switch {
 	case err == nil && spec.Bootstrapped:
@@ -140,14 +176,15 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		spec.Tick = opts.Tick
 		spec.Seed = opts.Seed
 	case err == nil || errors.Is(err, os.ErrNotExist):
+		fresh = true
 		spec, err = newSpec(opts)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	default:
-		return nil, err
+		return nil, false, err
 	}
-	c := &Cluster{dir: opts.Dir, opts: opts, filter: NewFilter(spec.Seed), spec: *spec,
+	c = &Cluster{dir: opts.Dir, opts: opts, filter: NewFilter(spec.Seed), spec: *spec,
 		members: map[uint64]member{}, paused: map[uint64]bool{}}
 	for _, n := range spec.Nodes {
 		c.members[n.ID] = c.newMember(n)
@@ -160,22 +197,11 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			for _, s := range started {
 				_ = s.kill()
 			}
-			return nil, err
+			return c, fresh, err
 		}
 		started = append(started, m)
 	}
-	c.spec.Bootstrapped = true
-	if err := c.saveSpec(); err != nil {
-		for _, s := range started {
-			_ = s.kill()
-		}
-		return nil, err
-	}
-	pctx, cancel := context.WithCancel(context.Background())
-	c.stopPoll = cancel
-	c.pollDone = make(chan struct{})
-	go c.poll(pctx)
-	return c, nil
+	return c, fresh, nil
 }
 
 func newSpec(opts Options) (*ClusterSpec, error) {
@@ -371,8 +397,11 @@ type NodeStatus struct {
 	Replication string `json:"replication,omitempty"`
 	// RSS is the resident memory of the node's own process in bytes; only
 	// for --processes clusters on Linux (in-process nodes share one
-	// process: see Status.ProcessRSS).
-	RSS int64 `json:"rss_bytes,omitempty"`
+	// process: see Status.ProcessRSS). It includes the gocli executable's
+	// pages, which every node process shares; AnonRSS is the node's own
+	// memory (heap and stacks).
+	RSS     int64 `json:"rss_bytes,omitempty"`
+	AnonRSS int64 `json:"anon_rss_bytes,omitempty"`
 }
 
 // Status is the state of the whole cluster.
@@ -388,7 +417,8 @@ type Status struct {
 	// ProcessRSS is the resident memory in bytes of the process that runs
 	// every node of an in-process cluster (Linux only). A --processes
 	// cluster reports each node's RSS on its row instead.
-	ProcessRSS int64 `json:"process_rss_bytes,omitempty"`
+	ProcessRSS     int64 `json:"process_rss_bytes,omitempty"`
+	ProcessAnonRSS int64 `json:"process_anon_rss_bytes,omitempty"`
 }
 
 // Status reports every node's state.
@@ -404,7 +434,9 @@ func (c *Cluster) Status(ctx context.Context) Status {
 	c.mu.Unlock()
 	st := Status{Name: spec.Name, Processes: spec.Processes, Faults: faults, Paused: paused, Dir: c.dir}
 	if !spec.Processes {
-		st.ProcessRSS, _ = processRSS(osPID) // left out where /proc is missing
+		if mem, err := processMemory(osPID); err == nil { // left out where /proc is missing
+			st.ProcessRSS, st.ProcessAnonRSS = mem.RSS, mem.Anon
+		}
 	}
 	rows := make([]NodeStatus, len(spec.Nodes))
 	progress := make([]map[uint64]consensus.PeerProgress, len(spec.Nodes))
@@ -418,7 +450,9 @@ func (c *Cluster) Status(ctx context.Context) Status {
 		rows[i].PID = m.pid()
 		if spec.Processes && rows[i].PID != 0 {
 			// Read by the parent, so a paused (SIGSTOPped) child has one too.
-			rows[i].RSS, _ = processRSS(rows[i].PID)
+			if mem, err := processMemory(rows[i].PID); err == nil {
+				rows[i].RSS, rows[i].AnonRSS = mem.RSS, mem.Anon
+			}
 		}
 		if slices.Contains(paused, n.ID) {
 			rows[i].Health = "paused"

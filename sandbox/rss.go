@@ -3,39 +3,61 @@ package sandbox
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
 )
 
-// processRSS is the resident set size of process pid in bytes, read from
-// /proc/PID/status (VmRSS). Where /proc does not exist (not Linux) it
-// returns an error and status reports leave the field out.
-func processRSS(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	return parseVmRSS(b)
+// Memory is a process's resident memory in bytes.
+type Memory struct {
+	// RSS is the resident set size (VmRSS, what ps and top show). It
+	// counts the pages of the gocli executable the process has touched,
+	// which the page cache shares between every process running it.
+	RSS int64
+	// Anon is the anonymous part of RSS (RssAnon): the process's own heap
+	// and stacks, the memory a node really adds.
+	Anon int64
 }
 
-// parseVmRSS finds the "VmRSS:   1234 kB" line of a /proc status file.
-func parseVmRSS(status []byte) (int64, error) {
+// processMemory reads the resident memory of process pid from
+// /proc/PID/status. Where /proc does not exist (not Linux) it returns an
+// error and status reports leave the fields out.
+func processMemory(pid int) (Memory, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return Memory{}, err
+	}
+	return parseMemory(b)
+}
+
+// parseMemory reads the "VmRSS:" and "RssAnon:" lines (in kB) of a /proc
+// status file. RssAnon is missing before Linux 4.5: Anon is then 0.
+func parseMemory(status []byte) (Memory, error) {
+	var m Memory
+	found := false
 	sc := bufio.NewScanner(bytes.NewReader(status))
 	for sc.Scan() {
-		rest, ok := bytes.CutPrefix(sc.Bytes(), []byte("VmRSS:"))
-		if !ok {
+		name, rest, ok := bytes.Cut(sc.Bytes(), []byte(":"))
+		if !ok || (string(name) != "VmRSS" && string(name) != "RssAnon") {
 			continue
 		}
 		f := bytes.Fields(rest)
 		if len(f) != 2 || string(f[1]) != "kB" {
-			return 0, fmt.Errorf("VmRSS line %q: want a number of kB", sc.Text())
+			return Memory{}, fmt.Errorf("%s line %q: want a number of kB", name, sc.Text())
 		}
 		kb, err := strconv.ParseInt(string(f[0]), 10, 64)
 		if err != nil {
-			return 0, fmt.Errorf("VmRSS line %q: %w", sc.Text(), err)
+			return Memory{}, fmt.Errorf("%s line %q: %w", name, sc.Text(), err)
 		}
-		return kb << 10, nil
+		if string(name) == "VmRSS" {
+			m.RSS, found = kb<<10, true
+		} else {
+			m.Anon = kb << 10
+		}
 	}
-	return 0, fmt.Errorf("no VmRSS line (a zombie or kernel thread)")
+	if !found {
+		return Memory{}, errors.New("no VmRSS line (a zombie or kernel thread)")
+	}
+	return m, nil
 }

@@ -67,15 +67,15 @@ func TestStatusDetail(t *testing.T) {
 				if n.Replication != "replicate" {
 					t.Errorf("node %d: replication state %q, want replicate", n.ID, n.Replication)
 				}
-				if runtime.GOOS == "linux" && processes && n.RSS <= 0 {
-					t.Errorf("node %d: RSS %d", n.ID, n.RSS)
+				if runtime.GOOS == "linux" && processes && (n.RSS <= 0 || n.AnonRSS <= 0 || n.AnonRSS > n.RSS) {
+					t.Errorf("node %d: RSS %d, anonymous %d", n.ID, n.RSS, n.AnonRSS)
 				}
 				if !processes && n.RSS != 0 {
 					t.Errorf("node %d: in-process node reports its own RSS %d", n.ID, n.RSS)
 				}
 			}
-			if runtime.GOOS == "linux" && !processes && st.ProcessRSS <= 0 {
-				t.Errorf("in-process cluster: process RSS %d", st.ProcessRSS)
+			if runtime.GOOS == "linux" && !processes && (st.ProcessRSS <= 0 || st.ProcessAnonRSS <= 0 || st.ProcessAnonRSS > st.ProcessRSS) {
+				t.Errorf("in-process cluster: process RSS %d, anonymous %d", st.ProcessRSS, st.ProcessAnonRSS)
 			}
 			if processes && st.ProcessRSS != 0 {
 				t.Errorf("--processes cluster: process RSS %d, want per node", st.ProcessRSS)

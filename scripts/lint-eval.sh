@@ -26,16 +26,30 @@ time_it() { # label dir cmd...
 	printf '%-40s %6.2fs\n' "$label" "$(echo "$end - $start" | bc)"
 }
 
+# side_by_side dir vet-pattern: go vet against gocli lint (cached results,
+# and --no-cache) in one run; hyperfine when installed, else time_it after
+# a warm-up run of each.
+side_by_side() {
+	local dir=$1 pat=$2
+	uptime
+	if command -v hyperfine >/dev/null; then
+		(cd "$dir" && hyperfine -w 1 -r 5 -N -i "go vet $pat" "$bin/gocli lint $pat" "$bin/gocli lint --no-cache $pat")
+		return
+	fi
+	(cd "$dir" && go vet "$pat" >/dev/null 2>&1; "$bin/gocli" lint "$pat" >/dev/null 2>&1) || true
+	time_it "go vet $pat" "$dir" go vet "$pat"
+	time_it "gocli lint $pat" "$dir" "$bin/gocli" lint "$pat"
+	time_it "gocli lint --no-cache $pat" "$dir" "$bin/gocli" lint --no-cache "$pat"
+}
+
 echo
-echo "## Speed (wall time, warm build cache)"
-time_it "go vet ./... (gocli)" . go vet ./...
-time_it "gocli lint ./... (gocli)" . "$bin/gocli" lint ./...
+echo "## Speed (wall time, warm build cache, side by side)"
+side_by_side . ./...
 tools=$(go env GOMODCACHE)/golang.org/x/tools@v0.52.0
 if [ -d "$tools" ]; then
 	work=$(mktemp -d)
 	cp -r "$tools"/. "$work"/ && chmod -R u+w "$work"
-	time_it "go vet ./go/... (x/tools)" "$work" go vet ./go/...
-	time_it "gocli lint ./go/... (x/tools)" "$work" "$bin/gocli" lint ./go/...
+	side_by_side "$work" ./go/...
 	echo
 	echo "## Findings on x/tools ./go/... (review by hand)"
 	(cd "$work" && "$bin/gocli" lint ./go/... || true) | grep -v '^\s' | tail -40

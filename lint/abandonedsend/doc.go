@@ -19,6 +19,17 @@
 //		return result{}, ctx.Err()
 //	}
 //
+// Two more shapes leave a sender with no way out:
+//
+//   - the receiver ranges over the channel and can return (or break) from
+//     inside the loop, while the goroutine can send more values than the
+//     buffer holds;
+//
+//   - every receiver is a service loop's select that can take another case
+//     and return (a quit channel, ctx.Done): a plain send made after the
+//     loop has returned blocks forever. Send in a select with the same stop
+//     signal.
+//
 // The analyzer follows the channel through closures, parameters, return
 // values and struct fields within the package. It stays silent when the
 // channel is buffered for every send the goroutine makes, or when the

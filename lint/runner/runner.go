@@ -43,6 +43,11 @@ type Options struct {
 	Baseline *Baseline
 	// Env adds environment variables for the go command (e.g. GOFLAGS).
 	Env []string
+	// CacheDir keeps each package's findings keyed by its sources, its
+	// imports' export data and the analyzers, so unchanged packages are not
+	// analysed again (see DefaultCacheDir). Empty disables the cache; it is
+	// not used with Tests.
+	CacheDir string
 }
 
 // Location is a source position relative to Options.Dir.
@@ -142,6 +147,12 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	patterns := opts.Patterns
 	if len(patterns) == 0 {
 		patterns = []string{"./..."}
+	}
+	if len(opts.Analyzers) == 0 {
+		opts.Analyzers = lint.Analyzers()
+	}
+	if opts.CacheDir != "" && !opts.Tests {
+		return runCached(ctx, opts, dir, patterns)
 	}
 	cfg := &packages.Config{
 		Context: ctx,

@@ -22,7 +22,17 @@
 //   - WaitGroup.Wait with no Done for its Add, or a goroutine that can
 //     return without calling Done;
 //
-//   - Cond.Wait on a condition that nothing signals or broadcasts.
+//   - Cond.Wait on a condition that nothing signals or broadcasts;
+//
+//   - a WaitGroup.Wait inside the loop that starts the goroutines, when the
+//     Add before the loop counted all of them;
+//
+//   - hold and wait: a send or receive that blocks while a mutex is held,
+//     when every goroutine that could complete it (the receivers of a send,
+//     the senders and closers of a receive) takes that mutex on its way
+//     there, including through the package's functions, closures and
+//     callbacks stored in fields. The holder waits for the partner, the
+//     partner for the mutex.
 //
 //     func (s *Store) Put(k, v string) error {
 //     s.mu.Lock()

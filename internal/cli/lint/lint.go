@@ -31,6 +31,7 @@ type Options struct {
 	Baseline      string
 	WriteBaseline string
 	Tests         bool
+	NoCache       bool
 	Exclude       []string
 	Dir           string
 
@@ -97,6 +98,7 @@ is required) or a baseline file of known findings. Exit status: 0 clean,
 	fl.StringVar(&opts.Baseline, "baseline", "", "do not report findings recorded in `FILE`")
 	fl.StringVar(&opts.WriteBaseline, "write-baseline", "", "record the current findings in `FILE` and exit 0")
 	fl.BoolVar(&opts.Tests, "tests", false, "also analyse _test.go files")
+	fl.BoolVar(&opts.NoCache, "no-cache", false, "analyse every package again instead of reusing cached results of unchanged packages")
 	fl.StringSliceVar(&opts.Exclude, "exclude", nil, "skip findings in these paths (dir/ or glob), added to gocli.yaml's lint.exclude")
 	fl.StringVarP(&opts.Dir, "dir", "C", "", "run in `DIR` (paths in the report are relative to it)")
 	fl.BoolVar(&opts.Dynamic, "dynamic", false, "run the packages' tests with the goroutineleak profile (Go 1.26+)")
@@ -168,6 +170,9 @@ func runLint(ctx context.Context, opts *Options) error {
 		Analyzers: analyzers,
 		Tests:     opts.Tests,
 		Exclude:   append(append([]string(nil), cfg.Lint.Exclude...), opts.Exclude...),
+	}
+	if !opts.NoCache {
+		ropts.CacheDir = runner.DefaultCacheDir()
 	}
 	baseline := opts.Baseline
 	if baseline == "" && opts.WriteBaseline == "" {

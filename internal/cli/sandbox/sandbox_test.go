@@ -346,9 +346,9 @@ func TestRunUpAndUse(t *testing.T) {
 func TestStatusText(t *testing.T) {
 	st := sandbox.Status{Name: "dev", Leader: 1, Term: 2, Processes: true, Nodes: []sandbox.NodeStatus{
 		{ID: 1, Role: "leader", Term: 2, Commit: 40, Applied: 40, Endpoint: "127.0.0.1:2379", Health: "healthy",
-			WALSize: 3 << 20, SnapshotIndex: 10, Match: 40, Next: 41, RSS: 21 << 20},
+			WALSize: 3 << 20, SnapshotIndex: 10, Match: 40, Next: 41, RSS: 101 << 20, AnonRSS: 13 << 20},
 		{ID: 2, Role: "follower", Term: 2, Commit: 40, Applied: 38, Lag: 2, Endpoint: "127.0.0.1:2380", Health: "healthy",
-			WALSize: 1536, Match: 38, Next: 41, RSS: 20 << 20},
+			WALSize: 1536, Match: 38, Next: 41, RSS: 100 << 20, AnonRSS: 12 << 20},
 		{ID: 3, Role: "stopped", Endpoint: "127.0.0.1:2381", Health: "down"},
 	}}
 	tests := []struct {
@@ -363,10 +363,10 @@ ID  ROLE      TERM  COMMIT  APPLIED  LAG  ENDPOINT        HEALTH
 3   stopped   0     0       0        0    127.0.0.1:2381  down
 `},
 		{"wide", true, `cluster dev: leader 1, term 2 (processes, 3 nodes)
-ID  ROLE      TERM  COMMIT  APPLIED  LAG  ENDPOINT        HEALTH   WAL      SNAPSHOT  MATCH  NEXT  RSS
-1   leader    2     40      40       0    127.0.0.1:2379  healthy  3.0 MiB  10        40     41    21 MiB
-2   follower  2     40      38       2    127.0.0.1:2380  healthy  1.5 KiB  0         38     41    20 MiB
-3   stopped   0     0       0        0    127.0.0.1:2381  down     -        0         0      0     -
+ID  ROLE      TERM  COMMIT  APPLIED  LAG  ENDPOINT        HEALTH   WAL      SNAPSHOT  MATCH  NEXT  RSS      ANON
+1   leader    2     40      40       0    127.0.0.1:2379  healthy  3.0 MiB  10        40     41    101 MiB  13 MiB
+2   follower  2     40      38       2    127.0.0.1:2380  healthy  1.5 KiB  0         38     41    100 MiB  12 MiB
+3   stopped   0     0       0        0    127.0.0.1:2381  down     -        0         0      0     -        -
 `},
 	}
 	for _, tt := range tests {

@@ -20,7 +20,7 @@ import (
 type StatusOptions struct {
 	Target
 	// Wide adds the replication detail columns (WAL, snapshot, match,
-	// next, RSS) to the table.
+	// next, RSS and its anonymous part) to the table.
 	Wide bool
 }
 
@@ -64,7 +64,7 @@ func (r statusResult) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	head := "ID\tROLE\tTERM\tCOMMIT\tAPPLIED\tLAG\tENDPOINT\tHEALTH"
 	if r.wide {
-		head += "\tWAL\tSNAPSHOT\tMATCH\tNEXT\tRSS"
+		head += "\tWAL\tSNAPSHOT\tMATCH\tNEXT\tRSS\tANON"
 	}
 	fmt.Fprintln(tw, head)
 	for _, n := range r.Nodes {
@@ -79,8 +79,8 @@ func (r statusResult) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%d\t%s\t%s", n.ID, n.Role, n.Term, n.Commit, n.Applied, n.Lag, n.Endpoint, health)
 		if r.wide {
-			fmt.Fprintf(tw, "\t%s\t%d\t%s\t%s\t%s", formatBytes(n.WALSize), n.SnapshotIndex,
-				orDash(n.Match, r.Leader != 0), orDash(n.Next, r.Leader != 0), formatBytes(n.RSS))
+			fmt.Fprintf(tw, "\t%s\t%d\t%s\t%s\t%s\t%s", formatBytes(n.WALSize), n.SnapshotIndex,
+				orDash(n.Match, r.Leader != 0), orDash(n.Next, r.Leader != 0), formatBytes(n.RSS), formatBytes(n.AnonRSS))
 		}
 		fmt.Fprintln(tw)
 	}
@@ -88,7 +88,7 @@ func (r statusResult) WriteText(w io.Writer, cs *iostreams.ColorScheme) error {
 		return err
 	}
 	if r.wide && r.ProcessRSS > 0 {
-		fmt.Fprintf(w, "process RSS: %s (in-process: every node shares it)\n", formatBytes(r.ProcessRSS))
+		fmt.Fprintf(w, "process RSS: %s, %s anonymous (in-process: every node shares it)\n", formatBytes(r.ProcessRSS), formatBytes(r.ProcessAnonRSS))
 	}
 	if f := describeFaults(r.Faults, r.Paused); f != "" {
 		fmt.Fprintf(w, "faults: %s\n", f)

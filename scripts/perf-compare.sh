@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Compares gocli perf with wrk and vegeta against one local HTTP server and
-# prints the Markdown table of docs/perf.md:
+# prints the Markdown tables of docs/perf.md:
 #   1. maximum requests/s with 64 connections (VUs) for $DUR;
-#   2. latency percentiles at a fixed rate of $RATE requests/s;
+#   2. latency percentiles of vegeta and gocli at the same fixed rate of
+#      $RATE requests/s for $DUR;
 #   3. memory per VU: peak RSS with 1000 VUs minus peak RSS with 1 VU.
+# Steps 1 and 2 run $ROUNDS rounds, the tools one after another in an order
+# that rotates each round, and report medians: on a machine shared with
+# other work, ratios of runs taken side by side are what can be compared.
+# The load average is printed before and after.
 # Needs wrk (apt-get install wrk), vegeta (go install
 # github.com/tsenart/vegeta/v12@v12.13.0) and python3. Traffic goes to
 # 127.0.0.1 only, and every run is bounded by $DUR.
@@ -11,6 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${DUR:-10s}
 RATE=${RATE:-1000}
+ROUNDS=${ROUNDS:-3}
 CONNS=64
 export PATH="$(go env GOPATH)/bin:$PATH"
 for tool in wrk vegeta python3; do
@@ -30,49 +36,98 @@ go build -o "$tmp/benchserver" ./perf/testdata/benchserver
 srv_pid=$!
 for _ in $(seq 100); do [ -s "$tmp/addr" ] && break; sleep 0.1; done
 URL="http://$(cat "$tmp/addr")"
-echo "server $URL, duration $DUR, $CONNS connections, fixed rate $RATE/s" >&2
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "server $URL, duration $DUR, $CONNS connections, fixed rate $RATE/s, $ROUNDS rounds, load average $load_before" >&2
 
-json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
-
+# Each run appends one line to $tmp/results: KIND TOOL ROUND values...
+#   tput TOOL R req/s cpu-µs/req
+#   lat  TOOL R p50 p90 p95 p99 (ms)
 # cpu FILE: user+system seconds recorded by /usr/bin/time -f '%U %S'.
 cpu() { tail -1 "$1" | awk '{print $1 + $2}'; }
-per_req() { python3 -c "print('%.0f' % ($1 * 1e6 / $2))"; }
+json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
-# 1. Maximum throughput, and CPU time per request (which depends less on
-# other load on the machine than requests/s).
-/usr/bin/time -o "$tmp/wrk.cpu" -f '%U %S' wrk -t2 -c"$CONNS" -d"$DUR" "$URL/" >"$tmp/wrk.txt"
-wrk_rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$tmp/wrk.txt")
-wrk_n=$(awk '/requests in/ {print $1}' "$tmp/wrk.txt")
-echo "GET $URL/" | /usr/bin/time -o "$tmp/veg.cpu" -f '%U %S' vegeta attack -rate=0 -max-workers="$CONNS" -workers="$CONNS" -duration="$DUR" >"$tmp/v.bin"
-vegeta report -type=json "$tmp/v.bin" >"$tmp/v.json"
-veg_rps=$(json "$tmp/v.json" 'round(d["throughput"])')
-veg_n=$(json "$tmp/v.json" 'd["requests"]')
-/usr/bin/time -o "$tmp/g.cpu" -f '%U %S' "$tmp/gocli" perf run perf/testdata/trivial.js --url "$URL" --vus "$CONNS" --duration "$DUR" -q --no-summary --summary-export "$tmp/g.json" --include-system-env-vars=false
-gocli_rps=$(json "$tmp/g.json" 'round(d["sli"]["rps"])')
-gocli_n=$(json "$tmp/g.json" 'd["sli"]["requests"]')
+tput_wrk() {
+	/usr/bin/time -o "$tmp/cpu" -f '%U %S' wrk -t2 -c"$CONNS" -d"$DUR" "$URL/" >"$tmp/wrk.txt"
+	local rps n
+	rps=$(awk '/Requests\/sec/ {print $2}' "$tmp/wrk.txt")
+	n=$(awk '/requests in/ {print $1}' "$tmp/wrk.txt")
+	echo "tput wrk $1 $rps $(python3 -c "print($(cpu "$tmp/cpu") * 1e6 / $n)")" >>"$tmp/results"
+}
+tput_vegeta() {
+	echo "GET $URL/" | /usr/bin/time -o "$tmp/cpu" -f '%U %S' vegeta attack -rate=0 -max-workers="$CONNS" -workers="$CONNS" -duration="$DUR" >"$tmp/v.bin"
+	vegeta report -type=json "$tmp/v.bin" >"$tmp/v.json"
+	echo "tput vegeta $1 $(json "$tmp/v.json" 'd["throughput"]') $(json "$tmp/v.json" "$(cpu "$tmp/cpu") * 1e6 / d['requests']")" >>"$tmp/results"
+}
+tput_gocli() {
+	/usr/bin/time -o "$tmp/cpu" -f '%U %S' "$tmp/gocli" perf run perf/testdata/trivial.js --url "$URL" --vus "$CONNS" --duration "$DUR" -q --no-summary --summary-export "$tmp/g.json" --include-system-env-vars=false
+	echo "tput gocli $1 $(json "$tmp/g.json" 'd["sli"]["rps"]') $(json "$tmp/g.json" "$(cpu "$tmp/cpu") * 1e6 / d['sli']['requests']")" >>"$tmp/results"
+}
+lat_vegeta() {
+	echo "GET $URL/" | vegeta attack -rate="$RATE" -duration="$DUR" >"$tmp/vf.bin"
+	vegeta report -type=json "$tmp/vf.bin" >"$tmp/vf.json"
+	echo "lat vegeta $1 $(json "$tmp/vf.json" '" ".join(str(d["latencies"][k] / 1e6) for k in ["50th", "90th", "95th", "99th"])')" >>"$tmp/results"
+}
+lat_gocli() {
+	"$tmp/gocli" perf run perf/testdata/fixed_rate.js --url "$URL" -e RATE="$RATE" -e DURATION="$DUR" -q --no-summary --summary-export "$tmp/gf.json" --include-system-env-vars=false
+	echo "lat gocli $1 $(json "$tmp/gf.json" '" ".join(str(d["sli"][k]) for k in ["p50", "p90", "p95", "p99"])')" >>"$tmp/results"
+}
 
-# 2. Latency at a fixed rate (milliseconds).
-echo "GET $URL/" | vegeta attack -rate="$RATE" -duration="$DUR" >"$tmp/vf.bin"
-vegeta report -type=json "$tmp/vf.bin" >"$tmp/vf.json"
-veg_lat=$(json "$tmp/vf.json" '" / ".join("%.2f" % (d["latencies"][k]/1e6) for k in ["50th","90th","95th","99th"])')
-"$tmp/gocli" perf run perf/testdata/fixed_rate.js --url "$URL" -e RATE="$RATE" -e DURATION="$DUR" -q --no-summary --summary-export "$tmp/gf.json" --include-system-env-vars=false
-gocli_lat=$(json "$tmp/gf.json" '" / ".join("%.2f" % d["sli"][k] for k in ["p50","p90","p95","p99"])')
+: >"$tmp/results"
+tput=(wrk vegeta gocli)
+lat=(vegeta gocli)
+for r in $(seq "$ROUNDS"); do
+	for i in 0 1 2; do
+		t=${tput[(i + r) % 3]}
+		echo "round $r: $t, maximum rate" >&2
+		"tput_$t" "$r"
+	done
+done
+for r in $(seq "$ROUNDS"); do
+	for i in 0 1; do
+		t=${lat[(i + r) % 2]}
+		echo "round $r: $t, $RATE/s" >&2
+		"lat_$t" "$r"
+	done
+done
 
-# 3. Memory per VU from peak RSS.
+# Memory per VU from peak RSS.
 rss() {
 	/usr/bin/time -f %M "$tmp/gocli" perf run perf/testdata/idle_vus.js --url "$URL" --vus "$1" --duration "$DUR" -q --no-summary --include-system-env-vars=false 2>&1 >/dev/null | tail -1
 }
 rss1=$(rss 1)
 rss1000=$(rss 1000)
-per_vu=$(python3 -c "print('%.3f' % (($rss1000 - $rss1) / 999 / 1024))")
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-cat <<TABLE
-| measure | wrk | vegeta | gocli perf |
-|---|---|---|---|
-| max requests/s, $CONNS connections/VUs, $DUR | $wrk_rps | $veg_rps | $gocli_rps |
-| gocli requests/s ÷ tool's | $(python3 -c "print('%.2fx' % ($gocli_rps / $wrk_rps))") | $(python3 -c "print('%.2fx' % ($gocli_rps / $veg_rps))") | |
-| CPU µs per request (user+system) | $(per_req "$(cpu "$tmp/wrk.cpu")" "$wrk_n") | $(per_req "$(cpu "$tmp/veg.cpu")" "$veg_n") | $(per_req "$(cpu "$tmp/g.cpu")" "$gocli_n") |
-| latency p50 / p90 / p95 / p99 (ms) at $RATE/s | | $veg_lat | $gocli_lat |
-| peak RSS 1 VU / 1000 VUs (MB) | | | $((rss1 / 1024)) / $((rss1000 / 1024)) |
-| memory per VU (MB) | | | $per_vu |
-TABLE
+python3 - "$tmp/results" "$CONNS" "$DUR" "$RATE" "$ROUNDS" "$rss1" "$rss1000" "$load_before" "$load_after" <<'PY'
+import statistics as st, sys
+path, conns, dur, rate, rounds, rss1, rss1000, before, after = sys.argv[1:]
+tput, lat = {}, {}
+for line in open(path):
+    kind, tool, rnd, *vals = line.split()
+    (tput if kind == "tput" else lat).setdefault(tool, {})[int(rnd)] = [float(v) for v in vals]
+med = lambda xs: st.median(xs)
+def col(d, tool, i):
+    return [v[i] for v in d[tool].values()]
+def ratio(num, den, i=0):
+    return med([tput[num][r][i] / tput[den][r][i] for r in tput[num]])
+print(f"load average {before} before, {after} after; medians of {rounds} rounds\n")
+print("| measure | wrk | vegeta | gocli perf |")
+print("|---|---|---|---|")
+print(f"| max requests/s, {conns} connections/VUs, {dur} | " + " | ".join("%.0f" % med(col(tput, t, 0)) for t in ("wrk", "vegeta", "gocli")) + " |")
+print("| requests/s of every round | " + " | ".join(" / ".join("%.0f" % v for v in col(tput, t, 0)) for t in ("wrk", "vegeta", "gocli")) + " |")
+print(f"| gocli requests/s ÷ tool's (median of the rounds' ratios) | {ratio('gocli', 'wrk'):.2f}x | {ratio('gocli', 'vegeta'):.2f}x | |")
+print("| CPU µs per request (user+system) | " + " | ".join("%.0f" % med(col(tput, t, 1)) for t in ("wrk", "vegeta", "gocli")) + " |")
+print()
+names = ["p50", "p90", "p95", "p99"]
+print(f"| latency at {rate}/s for {dur} (ms) | " + " | ".join(names) + " |")
+print("|---|" + "---|" * len(names))
+for t in ("vegeta", "gocli"):
+    print(f"| {t} | " + " | ".join("%.3f" % med(col(lat, t, i)) for i in range(4)) + " |")
+print("| gocli ÷ vegeta | " + " | ".join("%.2f" % (med(col(lat, "gocli", i)) / med(col(lat, "vegeta", i))) for i in range(4)) + " |")
+print()
+r1, r1000 = int(rss1), int(rss1000)
+print("| memory | gocli perf |")
+print("|---|---|")
+print(f"| peak RSS 1 VU / 1000 VUs (MB) | {r1 // 1024} / {r1000 // 1024} |")
+print(f"| memory per VU (MB) | {(r1000 - r1) / 999 / 1024:.3f} |")
+PY

@@ -439,6 +439,12 @@ func errorCode(err error) int {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
+// reqTagKey identifies the tag set of a request without custom tags.
+type reqTagKey struct {
+	scenario, group, method, url, expected string
+	status, errCode                        int
+}
+
 func (vu *VU) record(r *reqSpec, res *respData) {
 	cb := vu.respCallback
 	if cb == nil {
@@ -447,7 +453,6 @@ func (vu *VU) record(r *reqSpec, res *respData) {
 	if r.cbSet {
 		cb = r.cb
 	}
-	status := strconv.Itoa(res.status)
 	expected := ""
 	if cb != nil {
 		expected = strconv.FormatBool(res.err == nil && cb.match(res.status))
@@ -455,13 +460,13 @@ func (vu *VU) record(r *reqSpec, res *respData) {
 	var tags *metrics.TagSet
 	// Requests without custom tags reuse cached tag sets: building one
 	// (a map and a sort) per request is a measurable part of the cost.
-	key := ""
-	if len(r.tags) == 0 {
-		key = vu.scenario + "\x00" + vu.group + "\x00" + r.method + "\x00" + status + "\x00" + r.url + "\x00" + expected + "\x00" + strconv.Itoa(res.errCode)
+	key := reqTagKey{vu.scenario, vu.group, r.method, r.url, expected, res.status, res.errCode}
+	cached := len(r.tags) == 0
+	if cached {
 		tags = vu.reqTagCache[key]
 	}
 	if tags == nil {
-		m := map[string]string{"method": r.method, "status": status, "name": r.url}
+		m := map[string]string{"method": r.method, "status": strconv.Itoa(res.status), "name": r.url}
 		if expected != "" {
 			m["expected_response"] = expected
 		}
@@ -472,7 +477,7 @@ func (vu *VU) record(r *reqSpec, res *respData) {
 			m[k] = v
 		}
 		tags = vu.tags(m)
-		if key != "" {
+		if cached {
 			if len(vu.reqTagCache) > 1000 {
 				clear(vu.reqTagCache) // unbounded URLs must not grow it forever
 			}

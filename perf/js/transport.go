@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // directTransport is a VU's HTTP transport. Plain http:// requests without
@@ -126,6 +128,10 @@ func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !t.direct(req) {
 		return t.roundTripFallback(req, scope)
 	}
+	// As http.Transport does, refuse what would corrupt the request.
+	if err := validateHeaders(req.Header); err != nil {
+		return nil, err
+	}
 	trace := httptrace.ContextClientTrace(ctx)
 	key := canonicalAddr(req)
 	for attempt := 0; ; attempt++ {
@@ -154,7 +160,9 @@ func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		// http.Transport does, retry once on a new connection when
 		// nothing of the response arrived and the body can be sent again.
 		var nr *noResponseError
-		if !reused || attempt > 0 || !errors.As(err, &nr) || !rewindable(req) {
+		var ne net.Error
+		timedOut := errors.As(err, &ne) && ne.Timeout()
+		if !reused || attempt > 0 || timedOut || !errors.As(err, &nr) || !rewindable(req) {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
@@ -169,6 +177,20 @@ func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			req.Body = body
 		}
 	}
+}
+
+func validateHeaders(h http.Header) error {
+	for k, vs := range h {
+		if !httpguts.ValidHeaderFieldName(k) {
+			return fmt.Errorf("net/http: invalid header field name %q", k)
+		}
+		for _, v := range vs {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return fmt.Errorf("net/http: invalid header field value for %q", k)
+			}
+		}
+	}
+	return nil
 }
 
 // noResponseError wraps a failure that happened before the first byte of

@@ -101,6 +101,10 @@ export default function () {
   assert(r.headers['X-Ua'] === 'gocli-perf/1 (k6-compatible)', 'user agent: ' + r.headers['X-Ua']);
   r = http.get(__ENV.BASE_URL + '/set-cookie');
   assert(r.status === 200 && r.body === 'GET  session=s1', 'redirect with cookie: ' + r.body);
+  r = http.get(__ENV.BASE_URL + '/', { headers: { 'Bad Name': 'x' } });
+  assert(r.status === 0 && r.error.indexOf('invalid header field name') >= 0, 'invalid header name: ' + r.status + ' ' + r.error);
+  r = http.get(__ENV.BASE_URL + '/', { headers: { 'X-Bad': 'a\nb' } });
+  assert(r.status === 0 && r.error.indexOf('invalid header field value') >= 0, 'invalid header value: ' + r.status + ' ' + r.error);
   r = http.get(__ENV.BASE_URL + '/close');
   assert(r.body === 'bye', 'connection close: ' + r.body);
   r = http.get(__ENV.BASE_URL + '/');
@@ -114,8 +118,8 @@ export default function () {
 	if n := conns.Load(); n != 2 {
 		t.Errorf("server saw %d connections, want 2 (keep-alive)", n)
 	}
-	if got := env.Store.Total("http_reqs"); got != 28 { // a redirect and its target count once
-		t.Errorf("http_reqs = %v, want 28", got)
+	if got := env.Store.Total("http_reqs"); got != 30 { // a redirect and its target count once; refused requests count
+		t.Errorf("http_reqs = %v, want 30", got)
 	}
 }
 
@@ -186,12 +190,15 @@ func TestDirectTransportTimeoutAndCancel(t *testing.T) {
 	err := runOnce(t, context.Background(), env, assertJS+`
 import http from 'k6/http';
 export default function () {
+  // Without the request's timeout the default of 60 s would end these.
+  const t0 = Date.now();
   const r = http.get(__ENV.BASE_URL + '/', { timeout: '100ms' });
   assert(r.status === 0 && r.error_code === 1050 && r.error !== '', 'timeout: ' + r.status + ' ' + r.error_code + ' ' + r.error);
   const s = http.get(__ENV.BASE_URL + '/stall', { timeout: '100ms' });
   assert(s.error_code === 1050, 'timeout in the body: ' + s.status + ' ' + s.error_code + ' ' + s.error);
   const ok = http.get(__ENV.BASE_URL + '/stall', { timeout: '100ms' });
   assert(ok.error_code === 1050, 'second timeout: ' + ok.error_code);
+  assert(Date.now() - t0 < 20000, 'timeouts took ' + (Date.now() - t0) + ' ms');
 }
 `)
 	if err != nil {
@@ -212,7 +219,7 @@ export default function () {
 	go func() { done <- vu.RunIteration(ctx, Iteration{}) }()
 	// Cancel once the request is in flight (the server holds it).
 	deadline := time.Now().Add(10 * time.Second)
-	for env.Store.Total("http_reqs") < 1 && vu.bytesWritten.Load() == 0 && time.Now().Before(deadline) {
+	for vu.bytesWritten.Load() == 0 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
 	cancel()
@@ -248,8 +255,10 @@ export default function () {
   const r = http.get(__ENV.BASE_URL + '/');
   assert(r.status === 200 && r.body === 'HTTP/1.1', 'https: ' + r.status + ' ' + r.body + ' ' + r.error);
   assert(r.timings.tls_handshaking > 0, 'no TLS handshake time');
+  const t0 = Date.now();
   const slow = http.get(__ENV.BASE_URL + '/slow', { timeout: 100 });
   assert(slow.status === 0 && slow.error_code === 1050, 'https timeout: ' + slow.status + ' ' + slow.error_code + ' ' + slow.error);
+  assert(Date.now() - t0 < 20000, 'https timeout took ' + (Date.now() - t0) + ' ms');
 }
 `)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -80,16 +81,23 @@ type VU struct {
 	jsonParse     goja.Callable
 	jsonStringify goja.Callable
 
-	client        *http.Client
-	clients       map[int]*http.Client
-	transport     *directTransport
-	bytesRead     atomic.Int64
-	bytesWritten  atomic.Int64
-	respCallback  *expectedStatuses
+	client       *http.Client
+	clients      map[int]*http.Client
+	transport    *directTransport
+	bytesRead    atomic.Int64
+	bytesWritten atomic.Int64
+	respCallback *expectedStatuses
+
+	// The context whose end interrupts the VU (see watch); running says
+	// whether script code runs now. watchMu orders the two.
+	watchMu       sync.Mutex
+	running       bool
+	watchCtx      context.Context
+	stopWatch     func() bool
 	trace         *reqTrace
 	samples       []metrics.Sample
 	tagCache      map[string]*metrics.TagSet
-	reqTagCache   map[string]*metrics.TagSet
+	reqTagCache   map[reqTagKey]*metrics.TagSet
 	builtinMetric map[string]*metrics.Metric
 }
 
@@ -106,7 +114,7 @@ func NewVU(p *Program, env *Env, id int) (*VU, error) {
 		inInit:        true,
 		ctx:           context.Background(),
 		tagCache:      make(map[string]*metrics.TagSet),
-		reqTagCache:   make(map[string]*metrics.TagSet),
+		reqTagCache:   make(map[reqTagKey]*metrics.TagSet),
 		builtinMetric: make(map[string]*metrics.Metric),
 		setup:         goja.Undefined(),
 		trace:         newReqTrace(),
@@ -162,6 +170,7 @@ func NewVU(p *Program, env *Env, id int) (*VU, error) {
 
 // Close releases the VU's idle connections.
 func (vu *VU) Close() {
+	vu.unwatch()
 	if vu.transport != nil {
 		vu.transport.CloseIdleConnections()
 	}
@@ -443,16 +452,18 @@ func (vu *VU) Call(ctx context.Context, name string, data json.RawMessage) (json
 // call runs fn with the VU's runtime interrupted when ctx ends.
 func (vu *VU) call(ctx context.Context, fn goja.Callable, arg goja.Value) (goja.Value, error) {
 	vu.ctx = ctx
-	done := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		defer close(done)
+	vu.watch(ctx)
+	vu.watchMu.Lock()
+	vu.running = true
+	if ctx.Err() != nil {
+		// Ended before this call: the watcher may have fired while idle.
 		vu.rt.Interrupt(ErrInterrupted)
-		vu.transport.abort()
-	})
-	res, err := fn(goja.Undefined(), arg)
-	if !stop() {
-		<-done
 	}
+	vu.watchMu.Unlock()
+	res, err := fn(goja.Undefined(), arg)
+	vu.watchMu.Lock()
+	vu.running = false
+	vu.watchMu.Unlock()
 	vu.rt.ClearInterrupt()
 	vu.ctx = context.Background()
 	if err != nil {
@@ -463,6 +474,41 @@ func (vu *VU) call(ctx context.Context, fn goja.Callable, arg goja.Value) (goja.
 		return nil, exceptionError(err)
 	}
 	return res, nil
+}
+
+// watch makes sure the end of ctx interrupts the VU while it runs script
+// code. The callback is registered once per context, not per call: every
+// VU of a scenario shares the scenario's context, and registering and
+// removing a callback on it each iteration contended on its lock.
+func (vu *VU) watch(ctx context.Context) {
+	if vu.stopWatch != nil && vu.watchCtx == ctx { // watchCtx is written only by this goroutine
+		return
+	}
+	vu.unwatch()
+	vu.watchMu.Lock()
+	vu.watchCtx = ctx
+	vu.watchMu.Unlock()
+	vu.stopWatch = context.AfterFunc(ctx, func() {
+		vu.watchMu.Lock()
+		defer vu.watchMu.Unlock()
+		// A late callback of an earlier context must not interrupt a
+		// call under the next one.
+		if vu.running && vu.watchCtx == ctx {
+			vu.rt.Interrupt(ErrInterrupted)
+			vu.transport.abort()
+		}
+	})
+}
+
+// unwatch removes the callback of the last context.
+func (vu *VU) unwatch() {
+	if vu.stopWatch != nil {
+		vu.stopWatch()
+		vu.stopWatch = nil
+	}
+	vu.watchMu.Lock()
+	vu.watchCtx = nil
+	vu.watchMu.Unlock()
 }
 
 // tags returns the tag set for a sample: run tags, scenario, group and the

@@ -5,83 +5,23 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/gocli/gocli/internal/kubetestenv"
 )
 
-var kubeSkip string // non-empty: why tests that need kube-apiserver are skipped
+// kube is the kube-apiserver of the dry-run tests (shared with scaffold's
+// chart tests through internal/kubetestenv).
+var kube kubetestenv.Env
 
-func TestMain(m *testing.M) { os.Exit(runMain(m)) }
-
-// kubeTestenv finds shared/tools/kube-testenv beside or inside the
-// repository.
-func kubeTestenv() string {
-	if p := os.Getenv("KUBE_TESTENV"); p != "" {
-		if abs, err := filepath.Abs(p); err == nil {
-			return abs
-		}
-	}
-	dir, _ := os.Getwd()
-	for {
-		for _, p := range []string{filepath.Join(dir, "shared", "tools", "kube-testenv"), filepath.Join(dir, "..", "shared", "tools", "kube-testenv")} {
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				if _, err := os.Stat(p); err == nil {
-					return p
-				}
-			}
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
-
-func runMain(m *testing.M) int {
-	if os.Getenv("GOCLI_SKIP_KUBE") == "1" {
-		kubeSkip = "GOCLI_SKIP_KUBE=1: not validating manifests against kube-apiserver"
-		return m.Run()
-	}
-	if os.Getenv("KUBE_TESTENV_DIR") != "" && os.Getenv("KUBECONFIG") != "" {
-		return m.Run()
-	}
-	tool := kubeTestenv()
-	if tool == "" {
-		fmt.Fprintln(os.Stderr, "kube-testenv not found next to the repository (set GOCLI_SKIP_KUBE=1 to skip)")
-		return 1
-	}
-	dir, err := os.MkdirTemp("", "kube-testenv-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	up := exec.Command("bash", tool, "up", "--owner-pid", strconv.Itoa(os.Getpid()), dir)
-	up.Stdout, up.Stderr = io.Discard, os.Stderr
-	if err := up.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "kube-testenv up failed (set GOCLI_SKIP_KUBE=1 to skip these tests):", err)
-		return 1
-	}
-	defer func() {
-		down := exec.Command("bash", tool, "down", dir)
-		down.Stdout, down.Stderr = os.Stderr, os.Stderr
-		_ = down.Run()
-	}()
-	os.Setenv("KUBECONFIG", filepath.Join(dir, "kubeconfig"))
-	os.Setenv("KUBECACHEDIR", filepath.Join(dir, "kube-cache"))
-	return m.Run()
-}
-
-func requireKube(t *testing.T) {
-	t.Helper()
-	if kubeSkip != "" {
-		t.Skip(kubeSkip)
-	}
+func TestMain(m *testing.M) {
+	code := m.Run()
+	kube.Stop()
+	os.Exit(code)
 }
 
 func manifests(t *testing.T) ([]byte, map[string]any, map[string]any) {
@@ -178,18 +118,43 @@ func TestValidate(t *testing.T) {
 }
 
 func TestServerSideDryRun(t *testing.T) {
-	requireKube(t)
+	kube.Require(t)
 	out, _, _ := manifests(t)
 	p := filepath.Join(t.TempDir(), "job.yaml")
 	if err := os.WriteFile(p, out, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("kubectl", "apply", "--dry-run=server", "-f", p)
-	b, err := cmd.CombinedOutput()
+	b, err := kubetestenv.Kubectl("apply", "--dry-run=server", "--namespace", "default", "-f", p)
 	if err != nil {
 		t.Fatalf("kubectl apply --dry-run=server: %v\n%s\n%s", err, b, out)
 	}
-	if !strings.Contains(string(b), "job.batch/perf-load created (server dry run)") {
-		t.Fatalf("kubectl: %s", b)
+	for _, w := range []string{"configmap/perf-load created (server dry run)", "job.batch/perf-load created (server dry run)"} {
+		if !strings.Contains(b, w) {
+			t.Errorf("kubectl output lacks %q:\n%s", w, b)
+		}
+	}
+}
+
+// TestServerSideDryRunRejectsInvalid proves that the dry run validates: the
+// API server refuses a Job with a broken field.
+func TestServerSideDryRunRejectsInvalid(t *testing.T) {
+	kube.Require(t)
+	out, _, _ := manifests(t)
+	for name, repl := range map[string][2]string{
+		"completion mode": {"completionMode: Indexed", "completionMode: Sometimes"},
+		"restart policy":  {"restartPolicy: Never", "restartPolicy: Always"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if !strings.Contains(string(out), repl[0]) {
+				t.Fatalf("manifest has no %q:\n%s", repl[0], out)
+			}
+			p := filepath.Join(t.TempDir(), "bad.yaml")
+			if err := os.WriteFile(p, []byte(strings.Replace(string(out), repl[0], repl[1], 1)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if b, err := kubetestenv.Kubectl("apply", "--dry-run=server", "--namespace", "default", "-f", p); err == nil {
+				t.Fatalf("kube-apiserver accepted %q:\n%s", repl[1], b)
+			}
+		})
 	}
 }

@@ -1,126 +1,35 @@
 package charttest
 
 import (
-	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/gocli/gocli/internal/kubetestenv"
 	"github.com/gocli/gocli/scaffold"
 )
 
 // The API server dry-run needs a real kube-apiserver with the Istio CRDs:
 // ../shared/tools/kube-testenv (beside the repository) starts one on
-// loopback. It is started on first use, so tests that do not need it never
-// pay for it, and stopped after the package's tests. GOCLI_SKIP_KUBE=1
-// skips these tests with a message; a caller that already ran
-// `kube-testenv up` and exported KUBE_TESTENV_DIR and KUBECONFIG shares
-// its environment.
+// loopback, through internal/kubetestenv (shared with perf/k8s). It is
+// started on first use, so tests that do not need it never pay for it, and
+// stopped after the package's tests.
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	kube.stop()
+	kube.Stop()
 	os.Exit(code)
 }
 
-var kube kubeEnv
-
-type kubeEnv struct {
-	once  sync.Once
-	tool  string
-	dir   string // set when this process started the environment
-	err   error
-	owned bool
-}
-
-// kubeTestenvPath finds the kube-testenv script: $KUBE_TESTENV (test.sh
-// exports it as an absolute path), or shared/tools/kube-testenv beside or
-// inside the repository root.
-func kubeTestenvPath() (string, error) {
-	if p := os.Getenv("KUBE_TESTENV"); p != "" && filepath.IsAbs(p) {
-		return p, nil
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	root := wd
-	for {
-		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(root)
-		if parent == root {
-			return "", fmt.Errorf("no go.mod above %s", wd)
-		}
-		root = parent
-	}
-	for _, p := range []string{
-		filepath.Join(root, "..", "shared", "tools", "kube-testenv"),
-		filepath.Join(root, "shared", "tools", "kube-testenv"),
-	} {
-		if _, err := os.Stat(p); err == nil {
-			return filepath.Clean(p), nil
-		}
-	}
-	return "", fmt.Errorf("kube-testenv not found beside %s (set KUBE_TESTENV, or GOCLI_SKIP_KUBE=1 to skip)", root)
-}
-
-func (k *kubeEnv) start() {
-	if os.Getenv("KUBE_TESTENV_DIR") != "" && os.Getenv("KUBECONFIG") != "" {
-		return // provided by the caller
-	}
-	if k.tool, k.err = kubeTestenvPath(); k.err != nil {
-		return
-	}
-	dir, err := os.MkdirTemp("", "kube-testenv-")
-	if err != nil {
-		k.err = err
-		return
-	}
-	up := exec.Command("bash", k.tool, "up", "--owner-pid", strconv.Itoa(os.Getpid()), dir)
-	up.Stdout, up.Stderr = io.Discard, os.Stderr
-	if err := up.Run(); err != nil {
-		k.err = fmt.Errorf("kube-testenv up: %w (set GOCLI_SKIP_KUBE=1 to skip these tests)", err)
-		return
-	}
-	k.dir, k.owned = dir, true
-	os.Setenv("KUBECONFIG", filepath.Join(dir, "kubeconfig"))
-	os.Setenv("KUBECACHEDIR", filepath.Join(dir, "kube-cache"))
-}
-
-func (k *kubeEnv) stop() {
-	if !k.owned {
-		return
-	}
-	down := exec.Command("bash", k.tool, "down", k.dir)
-	down.Stdout, down.Stderr = os.Stderr, os.Stderr
-	_ = down.Run()
-}
+var kube kubetestenv.Env
 
 func requireKube(t *testing.T) {
 	t.Helper()
-	if os.Getenv("GOCLI_SKIP_KUBE") == "1" {
-		t.Skip("GOCLI_SKIP_KUBE=1: not validating manifests against kube-apiserver")
-	}
-	if _, err := exec.LookPath("kubectl"); err != nil {
-		t.Fatal("kubectl is not installed (test.sh installs it)")
-	}
-	kube.once.Do(kube.start)
-	if kube.err != nil {
-		t.Fatal(kube.err)
-	}
+	kube.Require(t)
 }
 
-func kubectl(args ...string) (string, error) {
-	out, err := exec.Command("kubectl", args...).CombinedOutput()
-	return string(out), err
-}
+func kubectl(args ...string) (string, error) { return kubetestenv.Kubectl(args...) }
 
 // TestChartServerDryRun sends every rendered object, Istio resources and
 // the helm test hook included, to a real kube-apiserver with the Istio

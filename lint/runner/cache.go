@@ -51,15 +51,9 @@ func runCached(ctx context.Context, opts Options, dir string, patterns []string)
 		Dir: dir,
 		Env: append(os.Environ(), opts.Env...),
 	}
-	pkgs, err := packages.Load(cfg, patterns...)
+	pkgs, err := load(cfg, patterns)
 	if err != nil {
-		return nil, fmt.Errorf("load packages %s: %w", strings.Join(patterns, " "), err)
-	}
-	if len(pkgs) == 0 {
-		return nil, fmt.Errorf("%w %s in %s", ErrNoPackages, strings.Join(patterns, " "), dir)
-	}
-	if lerr := loadErrors(pkgs); lerr != nil {
-		return nil, lerr
+		return nil, err
 	}
 	exe := exeID()
 	var names []string

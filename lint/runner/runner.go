@@ -162,15 +162,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		Tests: opts.Tests,
 		Env:   append(os.Environ(), opts.Env...),
 	}
-	pkgs, err := packages.Load(cfg, patterns...)
+	pkgs, err := load(cfg, patterns)
 	if err != nil {
-		return nil, fmt.Errorf("load packages %s: %w", strings.Join(patterns, " "), err)
-	}
-	if len(pkgs) == 0 {
-		return nil, fmt.Errorf("%w %s in %s", ErrNoPackages, strings.Join(patterns, " "), dir)
-	}
-	if lerr := loadErrors(pkgs); lerr != nil {
-		return nil, lerr
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -423,4 +417,20 @@ func recvName(e ast.Expr) string {
 		return recvName(x.X)
 	}
 	return "?"
+}
+
+// load loads the packages matching patterns; none matching, or any that
+// does not load, is an error naming them.
+func load(cfg *packages.Config, patterns []string) ([]*packages.Package, error) {
+	pkgs, err := packages.Load(cfg, patterns...)
+	if err != nil {
+		return nil, fmt.Errorf("load packages %s: %w", strings.Join(patterns, " "), err)
+	}
+	if len(pkgs) == 0 {
+		return nil, fmt.Errorf("%w %s in %s", ErrNoPackages, strings.Join(patterns, " "), cfg.Dir)
+	}
+	if lerr := loadErrors(pkgs); lerr != nil {
+		return nil, lerr
+	}
+	return pkgs, nil
 }

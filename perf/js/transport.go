@@ -158,11 +158,14 @@ func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.release(c, false)
 		// A server may close an idle connection at any time; as
 		// http.Transport does, retry once on a new connection when
-		// nothing of the response arrived and the body can be sent again.
+		// nothing of the response arrived and the request can be sent
+		// again: when writing it failed (the server did not get it whole),
+		// or when it is idempotent (a server that got a POST and closed
+		// without answering may have acted on it: it is not repeated).
 		var nr *noResponseError
 		var ne net.Error
 		timedOut := errors.As(err, &ne) && ne.Timeout()
-		if !reused || attempt > 0 || timedOut || !errors.As(err, &nr) || !rewindable(req) {
+		if !reused || attempt > 0 || timedOut || !errors.As(err, &nr) || !rewindable(req) || (nr.written && !replayable(req)) {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
@@ -195,7 +198,11 @@ func validateHeaders(h http.Header) error {
 
 // noResponseError wraps a failure that happened before the first byte of
 // the response: the request may be sent again on a fresh connection.
-type noResponseError struct{ err error }
+type noResponseError struct {
+	err error
+	// written: the request went out whole before the failure.
+	written bool
+}
 
 func (e *noResponseError) Error() string { return e.err.Error() }
 func (e *noResponseError) Unwrap() error { return e.err }
@@ -205,6 +212,21 @@ type responseError struct{ err error }
 
 func (e *responseError) Error() string { return e.err.Error() }
 func (e *responseError) Unwrap() error { return e.err }
+
+// replayable reports whether sending req twice is harmless, by
+// http.Transport's rule: an idempotent method without a body, or a request
+// carrying an idempotency key.
+func replayable(req *http.Request) bool {
+	if req.Body == nil || req.Body == http.NoBody {
+		switch req.Method {
+		case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+			return true
+		}
+	}
+	_, ok := req.Header["Idempotency-Key"]
+	_, xok := req.Header["X-Idempotency-Key"]
+	return ok || xok
+}
 
 func rewindable(req *http.Request) bool {
 	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
@@ -236,10 +258,10 @@ func (t *directTransport) roundTrip(ctx context.Context, scope *requestScope, tr
 		stop()
 		return nil, &responseError{err}
 	}
-	fail := func(err error, before bool) (*http.Response, error) {
+	fail := func(err error, before, written bool) (*http.Response, error) {
 		stop()
 		if before {
-			return nil, &noResponseError{err}
+			return nil, &noResponseError{err: err, written: written}
 		}
 		return nil, &responseError{err}
 	}
@@ -261,10 +283,10 @@ func (t *directTransport) roundTrip(ctx context.Context, scope *requestScope, tr
 		trace.WroteRequest(httptrace.WroteRequestInfo{Err: err})
 	}
 	if err != nil {
-		return fail(err, true)
+		return fail(err, true, false)
 	}
 	if _, err := c.br.Peek(1); err != nil {
-		return fail(err, true)
+		return fail(err, true, true)
 	}
 	if trace != nil && trace.GotFirstResponseByte != nil {
 		trace.GotFirstResponseByte()
@@ -273,7 +295,7 @@ func (t *directTransport) roundTrip(ctx context.Context, scope *requestScope, tr
 	for {
 		resp, err = http.ReadResponse(c.br, req)
 		if err != nil {
-			return fail(err, false)
+			return fail(err, false, true)
 		}
 		// Informational responses precede the real one (101 is final).
 		if resp.StatusCode < 100 || resp.StatusCode > 199 || resp.StatusCode == http.StatusSwitchingProtocols {
@@ -281,7 +303,7 @@ func (t *directTransport) roundTrip(ctx context.Context, scope *requestScope, tr
 		}
 	}
 	if resp.StatusCode == http.StatusSwitchingProtocols {
-		return fail(fmt.Errorf("protocol upgrades are not supported (status %s)", resp.Status), false)
+		return fail(fmt.Errorf("protocol upgrades are not supported (status %s)", resp.Status), false, true)
 	}
 	b := &directBody{t: t, c: c, rc: resp.Body, stop: stop, ctx: ctx, keep: !resp.Close && !req.Close}
 	resp.Body = b
@@ -360,14 +382,24 @@ func (g *gzipBody) Read(p []byte) (int, error) {
 func (g *gzipBody) Close() error { return g.body.Close() }
 
 func (t *directTransport) getConn(ctx context.Context, scope *requestScope, key string) (*directConn, bool, error) {
-	t.mu.Lock()
-	if l := t.idle[key]; len(l) > 0 {
+	for {
+		t.mu.Lock()
+		l := t.idle[key]
+		if len(l) == 0 {
+			t.mu.Unlock()
+			break
+		}
 		c := l[len(l)-1]
 		t.idle[key] = l[:len(l)-1]
 		t.mu.Unlock()
-		return c, true, nil
+		// There is no background reader to notice a server closing an
+		// idle connection (http.Transport has one): look before reusing,
+		// so that a request is not sent into a connection already closed.
+		if c.br.Buffered() == 0 && idleConnAlive(c.conn) {
+			return c, true, nil
+		}
+		c.conn.Close()
 	}
-	t.mu.Unlock()
 	if scope != nil && !scope.deadline.IsZero() {
 		// Dials are rare (keep-alive): a derived context is cheap enough.
 		var cancel context.CancelFunc

@@ -568,6 +568,10 @@ type countingConn struct {
 	vu *VU
 }
 
+// NetConn returns the wrapped connection (the transport checks an idle
+// connection's socket before reusing it).
+func (c *countingConn) NetConn() net.Conn { return c.Conn }
+
 func (c *countingConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
 	c.vu.bytesRead.Add(int64(n))

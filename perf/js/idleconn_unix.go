@@ -1,0 +1,40 @@
+//go:build unix
+
+package js
+
+import (
+	"errors"
+	"net"
+	"syscall"
+)
+
+// idleConnAlive peeks at an idle connection's socket without blocking: a
+// closed or reset connection reads EOF or an error at once, a live idle
+// one has nothing to read (EAGAIN). Anything unexpected counts as dead.
+func idleConnAlive(c net.Conn) bool {
+	for {
+		u, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			break
+		}
+		c = u.NetConn()
+	}
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return true // not a socket we can look at: let the request find out
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	alive := false
+	var buf [1]byte
+	err = raw.Read(func(fd uintptr) bool {
+		// Data (n = 1) on an idle connection or EOF (n = 0) both mean
+		// it cannot carry a new request.
+		_, _, rerr := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		alive = errors.Is(rerr, syscall.EAGAIN) || errors.Is(rerr, syscall.EWOULDBLOCK)
+		return true // never wait for readiness: this is a poll
+	})
+	return err == nil && alive
+}

@@ -80,7 +80,7 @@ type Replicated[T any] struct {
 	mu    sync.Mutex
 	state T
 	has   bool
-	subs  Fanout[StateUpdate[T]]
+	subs  Hub[StateUpdate[T]]
 }
 
 var _ Backend[int] = (*Replicated[int])(nil)
@@ -94,6 +94,7 @@ func StartReplicated[T any](cfg Config, opts ReplicatedOptions[T]) (*Replicated[
 		opts.SubscriberBuffer = 64
 	}
 	r := &Replicated[T]{codec: opts.Codec, opts: opts}
+	r.subs.KeepNewest = true
 	n, err := StartNode(cfg, (*replicatedSM[T])(r))
 	if err != nil {
 		return nil, err
@@ -126,7 +127,8 @@ func (r *Replicated[T]) Propose(ctx context.Context, cmd T) error {
 
 // Subscribe implements Backend. The channel is closed when the node stops.
 func (r *Replicated[T]) Subscribe() <-chan StateUpdate[T] {
-	return r.subs.Subscribe(r.opts.SubscriberBuffer)
+	ch, _ := r.subs.Subscribe(r.opts.SubscriberBuffer)
+	return ch
 }
 
 // GetLatest implements Backend.

@@ -36,3 +36,28 @@ func TestHubKeepsBufferedUnsubscribesAndCloses(t *testing.T) {
 	cancelLate()
 	h.Publish(7) // no subscribers left: a no-op, not a panic
 }
+
+func TestHubKeepNewestDropsOldestAndCloses(t *testing.T) {
+	f := Hub[int]{KeepNewest: true}
+	slow, _ := f.Subscribe(2)
+	for i := 1; i <= 5; i++ {
+		f.Publish(i) // never blocks, although nobody reads
+	}
+	if a, b := <-slow, <-slow; a != 4 || b != 5 {
+		t.Fatalf("a full subscription kept %d, %d; want the newest two, 4 and 5", a, b)
+	}
+	f.Close()
+	if _, ok := <-slow; ok {
+		t.Fatal("subscription open after Close")
+	}
+	if late, _ := f.Subscribe(1); isOpen(late) {
+		t.Fatal("a subscription made after Close is open")
+	}
+	f.Publish(6) // no subscribers left: a no-op, not a panic
+	f.Close()    // idempotent
+}
+
+func isOpen(ch <-chan int) bool {
+	_, ok := <-ch
+	return ok
+}

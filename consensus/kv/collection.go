@@ -53,7 +53,7 @@ type Collection[T any] struct {
 	mu     sync.Mutex
 	latest Entry[T]
 	has    bool
-	subs   consensus.Fanout[consensus.StateUpdate[Entry[T]]]
+	subs   consensus.Hub[consensus.StateUpdate[Entry[T]]]
 }
 
 var _ consensus.Backend[Entry[int]] = (*Collection[int])(nil)
@@ -73,6 +73,7 @@ func NewCollection[T any](srv *Server, prefix string, codec consensus.Codec[T]) 
 		codec = consensus.JSONCodec[T]{}
 	}
 	c := &Collection[T]{srv: srv, prefix: prefix, codec: codec}
+	c.subs.KeepNewest = true
 	// The watch ends when the server closes its watchers on Close.
 	ch, err := srv.Watch(context.Background(), WatchRequest{Key: []byte(prefix), RangeEnd: PrefixEnd([]byte(prefix))})
 	if err != nil {
@@ -181,7 +182,8 @@ func (c *Collection[T]) List(ctx context.Context) ([]Entry[T], error) {
 // applied on this node from now on. The channel is closed when the
 // server stops.
 func (c *Collection[T]) Subscribe() <-chan consensus.StateUpdate[Entry[T]] {
-	return c.subs.Subscribe(subscriberBuffer)
+	ch, _ := c.subs.Subscribe(subscriberBuffer)
+	return ch
 }
 
 // GetLatest implements consensus.Backend: the most recent change under

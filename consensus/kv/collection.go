@@ -74,12 +74,15 @@ func NewCollection[T any](srv *Server, prefix string, codec consensus.Codec[T]) 
 	}
 	c := &Collection[T]{srv: srv, prefix: prefix, codec: codec}
 	c.subs.KeepNewest = true
-	// The watch ends when the server closes its watchers on Close.
-	ch, err := srv.Watch(context.Background(), WatchRequest{Key: []byte(prefix), RangeEnd: PrefixEnd([]byte(prefix))})
+	// The watch ends when the server closes its watchers on Close. It
+	// starts from an explicit revision so that a re-watch after lagging
+	// resumes exactly where delivery stopped.
+	from := srv.Store().Revision()
+	ch, err := srv.Watch(context.Background(), c.watchRequest(from+1))
 	if err != nil {
 		return nil, fmt.Errorf("kv collection %q: %w", prefix, err)
 	}
-	go c.follow(ch)
+	go c.follow(ch, from)
 	return c, nil
 }
 
@@ -206,11 +209,16 @@ func (c *Collection[T]) decode(kvp *KeyValue) (Entry[T], error) {
 	return e, nil
 }
 
-// follow turns the prefix watch into state updates. A watcher cancelled
-// for lagging re-watches from the next revision, so no change is missed.
-func (c *Collection[T]) follow(ch <-chan WatchResponse) {
+// watchRequest watches the collection's prefix from revision rev.
+func (c *Collection[T]) watchRequest(rev int64) WatchRequest {
+	return WatchRequest{Key: []byte(c.prefix), RangeEnd: PrefixEnd([]byte(c.prefix)), StartRevision: rev}
+}
+
+// follow turns the prefix watch into state updates; last is the revision
+// delivered so far. A watcher cancelled for lagging re-watches from the
+// next revision, so no change is missed.
+func (c *Collection[T]) follow(ch <-chan WatchResponse, last int64) {
 	defer c.subs.Close()
-	var last int64
 	for {
 		for resp := range ch {
 			if resp.Canceled {
@@ -224,15 +232,14 @@ func (c *Collection[T]) follow(ch <-chan WatchResponse) {
 				c.publish(ev)
 			}
 		}
-		var err error
-		ch, err = c.srv.Watch(context.Background(), WatchRequest{Key: []byte(c.prefix), RangeEnd: PrefixEnd([]byte(c.prefix)), StartRevision: last + 1})
-		if err != nil {
-			return
-		}
 		select {
 		case <-c.srv.store.closed:
 			return
 		default:
+		}
+		var err error
+		if ch, err = c.srv.Watch(context.Background(), c.watchRequest(last+1)); err != nil {
+			return
 		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/gocli/gocli/internal/atomicfile"
 )
 
 // FixReport says what ApplyFixes changed.
@@ -68,7 +70,8 @@ func ApplyFixes(dir string, fs []Finding) (*FixReport, error) {
 		if err != nil {
 			return rep, fmt.Errorf("apply fixes: %w", err)
 		}
-		if err := os.WriteFile(path, out, st.Mode().Perm()); err != nil {
+		// A source file is never left half-written.
+		if err := atomicfile.WriteBytes(path, st.Mode().Perm(), out); err != nil {
 			return rep, fmt.Errorf("apply fixes: %w", err)
 		}
 		rep.Files = append(rep.Files, file)

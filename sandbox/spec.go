@@ -88,7 +88,7 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteBytes(path, 0o644, append(b, '\n'))
+	return atomicfile.WriteBytes(path, 0o600, append(b, '\n'))
 }
 
 func readSpec(dir string) (*ClusterSpec, error) {

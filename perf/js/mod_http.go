@@ -296,10 +296,10 @@ func (vu *VU) batch(reqs goja.Value) goja.Value {
 func (vu *VU) recordData(sent, recv int64) {
 	tags := vu.tags(nil)
 	if d := vu.bytesWritten.Load() - sent; d > 0 {
-		vu.addSample(metrics.DataSent, tags, float64(d))
+		vu.add(vu.m.dataSent, tags, float64(d))
 	}
 	if d := vu.bytesRead.Load() - recv; d > 0 {
-		vu.addSample(metrics.DataReceived, tags, float64(d))
+		vu.add(vu.m.dataReceived, tags, float64(d))
 	}
 }
 
@@ -484,20 +484,20 @@ func (vu *VU) record(r *reqSpec, res *respData) {
 			vu.reqTagCache[key] = tags
 		}
 	}
-	vu.addSample(metrics.HTTPReqs, tags, 1)
-	vu.addSample(metrics.HTTPReqDuration, tags, ms(res.t.duration))
-	vu.addSample(metrics.HTTPReqBlocked, tags, ms(res.t.blocked))
-	vu.addSample(metrics.HTTPReqConnecting, tags, ms(res.t.connecting))
-	vu.addSample(metrics.HTTPReqTLSHandshaking, tags, ms(res.t.tls))
-	vu.addSample(metrics.HTTPReqSending, tags, ms(res.t.sending))
-	vu.addSample(metrics.HTTPReqWaiting, tags, ms(res.t.waiting))
-	vu.addSample(metrics.HTTPReqReceiving, tags, ms(res.t.receiving))
+	vu.add(vu.m.reqs, tags, 1)
+	vu.add(vu.m.duration, tags, ms(res.t.duration))
+	vu.add(vu.m.blocked, tags, ms(res.t.blocked))
+	vu.add(vu.m.connecting, tags, ms(res.t.connecting))
+	vu.add(vu.m.tls, tags, ms(res.t.tls))
+	vu.add(vu.m.sending, tags, ms(res.t.sending))
+	vu.add(vu.m.waiting, tags, ms(res.t.waiting))
+	vu.add(vu.m.receiving, tags, ms(res.t.receiving))
 	if expected != "" {
 		f := 0.0
 		if expected == "false" {
 			f = 1
 		}
-		vu.addSample(metrics.HTTPReqFailed, tags, f)
+		vu.add(vu.m.failed, tags, f)
 	}
 	vu.maybeFlush()
 	if res.err != nil && !errors.Is(res.err, context.Canceled) {
@@ -553,6 +553,7 @@ func (t *reqTrace) context(parent context.Context) context.Context {
 func newReqTrace() *reqTrace {
 	// The VU aborts its transport's requests when its context ends.
 	t := &reqTrace{scope: requestScope{ownerCancels: true}}
+	t.scope.phases = t
 	t.ct = &httptrace.ClientTrace{
 		GetConn:              func(string) { t.mark(&t.getConn) },
 		DNSStart:             func(httptrace.DNSStartInfo) { t.mark(&t.dnsStart) },
@@ -565,6 +566,17 @@ func newReqTrace() *reqTrace {
 		GotFirstResponseByte: func() { t.mark(&t.firstByte) },
 	}
 	return t
+}
+
+// directPhases implements phaseRecorder: the direct transport hands over
+// its events once per request instead of calling four hooks.
+func (t *reqTrace) directPhases(d directTimes) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.getConn, t.gotConn, t.wrote, t.firstByte = d.getConn, d.gotConn, d.wrote, d.firstByte
+	if d.remote != nil {
+		t.remote = d.remote
+	}
 }
 
 func (t *reqTrace) mark(at *time.Time) {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -96,10 +97,25 @@ type VU struct {
 	stopWatch     func() bool
 	trace         *reqTrace
 	samples       []metrics.Sample
-	tagCache      map[string]*metrics.TagSet
+	tagCache      map[tagKey]*metrics.TagSet
 	reqTagCache   map[reqTagKey]*metrics.TagSet
 	builtinMetric map[string]*metrics.Metric
+	// m holds the built-in metrics a request or iteration records, looked
+	// up once: a map lookup per sample was a measurable cost.
+	m builtinMetrics
+	// fn caches the callable of the last exported function run.
+	fnName string
+	fnVal  goja.Value
+	fn     goja.Callable
 }
+
+type builtinMetrics struct {
+	reqs, duration, blocked, connecting, tls, sending, waiting, receiving, failed *metrics.Metric
+	dataSent, dataReceived, iterations, iterationDuration, scriptErrors           *metrics.Metric
+}
+
+// tagKey identifies the tag set of samples without extra tags.
+type tagKey struct{ scenario, group string }
 
 // NewVU creates a runtime and runs the script's init context in it. id is
 // the VU number the script sees as __VU (0 for the VU that reads options and
@@ -113,7 +129,7 @@ func NewVU(p *Program, env *Env, id int) (*VU, error) {
 		modules:       make(map[string]*goja.Object),
 		inInit:        true,
 		ctx:           context.Background(),
-		tagCache:      make(map[string]*metrics.TagSet),
+		tagCache:      make(map[tagKey]*metrics.TagSet),
 		reqTagCache:   make(map[reqTagKey]*metrics.TagSet),
 		builtinMetric: make(map[string]*metrics.Metric),
 		setup:         goja.Undefined(),
@@ -121,6 +137,14 @@ func NewVU(p *Program, env *Env, id int) (*VU, error) {
 	}
 	for _, m := range env.Registry.All() {
 		vu.builtinMetric[m.Name] = m
+	}
+	b := vu.builtinMetric
+	vu.m = builtinMetrics{
+		reqs: b[metrics.HTTPReqs], duration: b[metrics.HTTPReqDuration], blocked: b[metrics.HTTPReqBlocked],
+		connecting: b[metrics.HTTPReqConnecting], tls: b[metrics.HTTPReqTLSHandshaking], sending: b[metrics.HTTPReqSending],
+		waiting: b[metrics.HTTPReqWaiting], receiving: b[metrics.HTTPReqReceiving], failed: b[metrics.HTTPReqFailed],
+		dataSent: b[metrics.DataSent], dataReceived: b[metrics.DataReceived], iterations: b[metrics.Iterations],
+		iterationDuration: b[metrics.IterationDuration], scriptErrors: b[metrics.ScriptErrors],
 	}
 	vu.initHTTP()
 	rt := vu.rt
@@ -390,10 +414,17 @@ func (vu *VU) RunIteration(ctx context.Context, it Iteration) error {
 	if exec == "" {
 		exec = "default"
 	}
-	fn, ok := goja.AssertFunction(vu.exports.Get(exec))
-	if !ok {
-		return &ScriptError{Msg: fmt.Sprintf("the script exports no function %q", exec)}
+	// AssertFunction allocates a wrapper: keep it while the export is
+	// the same function.
+	fv := vu.exports.Get(exec)
+	if exec != vu.fnName || fv != vu.fnVal || vu.fn == nil {
+		fn, ok := goja.AssertFunction(fv)
+		if !ok {
+			return &ScriptError{Msg: fmt.Sprintf("the script exports no function %q", exec)}
+		}
+		vu.fnName, vu.fnVal, vu.fn = exec, fv, fn
 	}
+	fn := vu.fn
 	vu.iter = it.Iter
 	vu.scenario = it.Scenario
 	vu.group = ""
@@ -406,10 +437,10 @@ func (vu *VU) RunIteration(ctx context.Context, it Iteration) error {
 		return err
 	}
 	if err != nil {
-		vu.addSample(metrics.ScriptErrors, tags, 1)
+		vu.add(vu.m.scriptErrors, tags, 1)
 	}
-	vu.addSample(metrics.Iterations, tags, 1)
-	vu.addSample(metrics.IterationDuration, tags, float64(end.Sub(start))/float64(time.Millisecond))
+	vu.add(vu.m.iterations, tags, 1)
+	vu.add(vu.m.iterationDuration, tags, float64(end.Sub(start))/float64(time.Millisecond))
 	vu.flush()
 	return err
 }
@@ -515,7 +546,7 @@ func (vu *VU) unwatch() {
 // given extra tags. Sets without extras are cached per scenario and group.
 func (vu *VU) tags(extra map[string]string) *metrics.TagSet {
 	if len(extra) == 0 {
-		key := vu.scenario + "\x00" + vu.group
+		key := tagKey{vu.scenario, vu.group}
 		if ts, ok := vu.tagCache[key]; ok {
 			return ts
 		}
@@ -544,7 +575,10 @@ func (vu *VU) tagMap(extra map[string]string) map[string]string {
 }
 
 func (vu *VU) addSample(name string, tags *metrics.TagSet, v float64) {
-	m := vu.builtinMetric[name]
+	vu.add(vu.builtinMetric[name], tags, v)
+}
+
+func (vu *VU) add(m *metrics.Metric, tags *metrics.TagSet, v float64) {
 	vu.samples = append(vu.samples, metrics.Sample{Metric: m, Tags: tags, Value: v})
 }
 
@@ -600,8 +634,30 @@ func (vu *VU) initHTTP() {
 	tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: vu.env.HTTP.InsecureSkipVerify} //nolint:gosec // the user asked for it per target
 	vu.transport = newDirectTransport(tr, idle)
 	jar, _ := cookiejar.New(nil)
-	vu.client = &http.Client{Transport: vu.transport, Jar: jar}
+	vu.client = &http.Client{Transport: vu.transport, Jar: &lazyJar{jar: jar}}
 	vu.clients = make(map[int]*http.Client)
+}
+
+// lazyJar is a cookie jar that answers an empty list without looking
+// until a response has set a cookie: the lookup (host canonicalisation
+// and a lock) runs for every request, and most load tests set none.
+type lazyJar struct {
+	jar  *cookiejar.Jar
+	used atomic.Bool
+}
+
+func (j *lazyJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
+	if len(cookies) > 0 {
+		j.used.Store(true)
+		j.jar.SetCookies(u, cookies)
+	}
+}
+
+func (j *lazyJar) Cookies(u *url.URL) []*http.Cookie {
+	if !j.used.Load() {
+		return nil
+	}
+	return j.jar.Cookies(u)
 }
 
 // clientFor returns the VU's client that follows at most maxRedirects

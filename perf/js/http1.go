@@ -572,7 +572,7 @@ func frame(resp *http.Response, method string, body *directBody) error {
 }
 
 // shouldClose is net/http's rule: HTTP/1.0 closes unless the server says
-// keep-alive, HTTP/1.1 when it says close.
+// keep-alive, HTTP/1.1 when it says close (and that header is dropped).
 func shouldClose(major, minor int, h http.Header) bool {
 	if major < 1 {
 		return true
@@ -581,6 +581,9 @@ func shouldClose(major, minor int, h http.Header) bool {
 	hasClose := httpguts.HeaderValuesContainsToken(conn, "close")
 	if major == 1 && minor == 0 {
 		return hasClose || !httpguts.HeaderValuesContainsToken(conn, "keep-alive")
+	}
+	if hasClose {
+		delete(h, "Connection")
 	}
 	return hasClose
 }

@@ -52,6 +52,8 @@ type directConn struct {
 	hc   headerCache
 	// idleAt is when the connection last went back to the idle list.
 	idleAt time.Time
+	// deadline is the connection's read and write deadline.
+	deadline time.Time
 	// aborted is set (under the transport's lock) when abort cut the
 	// connection's current request short: it cannot be reused.
 	aborted bool
@@ -273,7 +275,12 @@ func (t *directTransport) roundTrip(ctx context.Context, scope *requestScope, tr
 	} else if d, ok := ctx.Deadline(); ok {
 		deadline = d
 	}
-	c.conn.SetDeadline(deadline) //nolint:errcheck // a failed deadline fails the I/O below
+	// Set only when it changes (see coarseDeadline): every other
+	// deadline set on a connection (abort, the end of ctx) ends its use.
+	if !deadline.Equal(c.deadline) {
+		c.conn.SetDeadline(deadline) //nolint:errcheck // a failed deadline fails the I/O below
+		c.deadline = deadline
+	}
 	stop := func() bool { return true }
 	if scope == nil || !scope.ownerCancels {
 		stop = context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) }) //nolint:errcheck // best effort

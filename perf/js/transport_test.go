@@ -469,3 +469,18 @@ export default function () {
 		t.Fatal(err)
 	}
 }
+
+func TestCoarseDeadline(t *testing.T) {
+	start := time.Now()
+	for _, timeout := range []time.Duration{time.Millisecond, 100 * time.Millisecond, 10 * time.Second, 60 * time.Second, 10 * time.Minute} {
+		step := min(timeout/64, time.Second)
+		d := coarseDeadline(start, timeout)
+		if want := start.Add(timeout); d.Before(want) || d.Sub(want) >= step {
+			t.Errorf("timeout %v: deadline %v after start, want in [%v, %v)", timeout, d.Sub(start), timeout, timeout+step)
+		}
+		// Requests started a little later share the deadline.
+		if later := coarseDeadline(start.Add(step/4), timeout); d.Sub(start) >= timeout+step/2 && !later.Equal(d) && step > 1 {
+			t.Errorf("timeout %v: deadline moved from %v to %v", timeout, d.Sub(start), later.Sub(start))
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -88,6 +89,8 @@ type VU struct {
 	bytesRead    atomic.Int64
 	bytesWritten atomic.Int64
 	respCallback *expectedStatuses
+	urls         urlCache
+	userAgent    []string // the last User-Agent header's value
 
 	// The context whose end interrupts the VU (see watch); running says
 	// whether script code runs now. watchMu orders the two.
@@ -290,34 +293,73 @@ func (vu *VU) loadModule(base, spec string) (*goja.Object, error) {
 	return ns, nil
 }
 
-// builtin wraps a module's functions in a namespace whose default export is
-// a proxy that throws on unknown properties: "http.foo()" names foo instead
-// of failing with "undefined is not a function".
+// builtin wraps a module's functions in a namespace whose default export
+// throws on unknown properties: "http.foo()" names foo instead of failing
+// with "undefined is not a function".
 func (vu *VU) builtin(spec string, fns map[string]any) *goja.Object {
 	ns := vu.rt.NewObject()
+	strict := &strictModule{vu: vu, spec: spec, vals: make(map[string]goja.Value, len(fns))}
 	for k, v := range fns {
-		_ = ns.Set(k, v)
+		val := vu.rt.ToValue(v)
+		_ = ns.Set(k, val)
+		strict.vals[k] = val
+		strict.keys = append(strict.keys, k)
 	}
-	target := vu.rt.NewObject()
-	for k, v := range fns {
-		_ = target.Set(k, v)
-	}
-	proxy := vu.rt.NewProxy(target, &goja.ProxyTrapConfig{
-		Get: func(t *goja.Object, prop string, _ goja.Value) goja.Value {
-			if v := t.Get(prop); v != nil {
-				return v
-			}
-			switch prop {
-			case "then", "toJSON", "constructor", "default", "__esModule":
-				return goja.Undefined()
-			}
-			vu.typeError("%s.%s is not supported by gocli", spec, prop)
-			return nil
-		},
-	})
-	_ = ns.Set("default", proxy)
+	slices.Sort(strict.keys)
+	_ = ns.Set("default", vu.rt.NewDynamicObject(strict))
 	return ns
 }
+
+// strictModule is a module's default export. It is a dynamic object
+// rather than a Proxy: "http.get" is read on every request, and a Proxy's
+// get trap (with its invariant checks against the target) cost several
+// lookups each time.
+type strictModule struct {
+	vu   *VU
+	spec string
+	vals map[string]goja.Value
+	keys []string
+}
+
+// Get implements goja.DynamicObject.
+func (m *strictModule) Get(key string) goja.Value {
+	if v, ok := m.vals[key]; ok {
+		return v
+	}
+	switch key {
+	case "then", "toJSON", "constructor", "default", "__esModule":
+		return nil
+	}
+	m.vu.typeError("%s.%s is not supported by gocli", m.spec, key)
+	return nil
+}
+
+// Set implements goja.DynamicObject: scripts may add properties.
+func (m *strictModule) Set(key string, v goja.Value) bool {
+	if _, ok := m.vals[key]; !ok {
+		m.keys = append(m.keys, key)
+	}
+	m.vals[key] = v
+	return true
+}
+
+// Has implements goja.DynamicObject.
+func (m *strictModule) Has(key string) bool {
+	_, ok := m.vals[key]
+	return ok
+}
+
+// Delete implements goja.DynamicObject.
+func (m *strictModule) Delete(key string) bool {
+	if _, ok := m.vals[key]; ok {
+		delete(m.vals, key)
+		m.keys = slices.DeleteFunc(m.keys, func(k string) bool { return k == key })
+	}
+	return true
+}
+
+// Keys implements goja.DynamicObject.
+func (m *strictModule) Keys() []string { return slices.Clone(m.keys) }
 
 func (vu *VU) open(path string, mode string) goja.Value {
 	if !vu.inInit {

@@ -259,9 +259,6 @@ func (vu *VU) batch(reqs goja.Value) goja.Value {
 	if limit <= 0 {
 		limit = 20
 	}
-	for _, r := range specs {
-		vu.clientFor(vu.maxRedirects(r)) // created here: the goroutines below only read vu.clients
-	}
 	sent, recv := vu.bytesWritten.Load(), vu.bytesRead.Load()
 	out := make([]*respData, len(specs))
 	sem := make(chan struct{}, limit)
@@ -367,7 +364,7 @@ func (vu *VU) do(ctx context.Context, r *reqSpec, tr *reqTrace) *respData {
 	for k, v := range r.cookies {
 		req.AddCookie(&http.Cookie{Name: k, Value: v})
 	}
-	resp, err := vu.clientFor(vu.maxRedirects(r)).Do(req)
+	resp, err := vu.send(req, vu.maxRedirects(r))
 	if err == nil {
 		res.status = resp.StatusCode
 		res.statusText = resp.Status

@@ -83,8 +83,7 @@ type VU struct {
 	jsonParse     goja.Callable
 	jsonStringify goja.Callable
 
-	client       *http.Client
-	clients      map[int]*http.Client
+	jar          *lazyJar
 	transport    *directTransport
 	bytesRead    atomic.Int64
 	bytesWritten atomic.Int64
@@ -676,8 +675,7 @@ func (vu *VU) initHTTP() {
 	tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: vu.env.HTTP.InsecureSkipVerify} //nolint:gosec // the user asked for it per target
 	vu.transport = newDirectTransport(tr, idle)
 	jar, _ := cookiejar.New(nil)
-	vu.client = &http.Client{Transport: vu.transport, Jar: &lazyJar{jar: jar}}
-	vu.clients = make(map[int]*http.Client)
+	vu.jar = &lazyJar{jar: jar}
 }
 
 // lazyJar is a cookie jar that answers an empty list without looking
@@ -700,23 +698,6 @@ func (j *lazyJar) Cookies(u *url.URL) []*http.Cookie {
 		return nil
 	}
 	return j.jar.Cookies(u)
-}
-
-// clientFor returns the VU's client that follows at most maxRedirects
-// redirects (cookies and connections are shared).
-func (vu *VU) clientFor(maxRedirects int) *http.Client {
-	if c, ok := vu.clients[maxRedirects]; ok {
-		return c
-	}
-	c := *vu.client
-	c.CheckRedirect = func(_ *http.Request, via []*http.Request) error {
-		if len(via) > maxRedirects {
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}
-	vu.clients[maxRedirects] = &c
-	return &c
 }
 
 // fieldNames maps Go names to JavaScript ones: struct fields by their js

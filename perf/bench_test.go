@@ -2,10 +2,13 @@ package perf
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"os"
 	"runtime"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -49,6 +52,66 @@ func BenchmarkHTTPGet64VUs(b *testing.B) {
 		b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/reqs.Sum, "cpu-µs/req")
 		b.ReportMetric(d.Percentile(50), "p50-ms")
 		b.ReportMetric(d.Percentile(99), "p99-ms")
+	}
+}
+
+// BenchmarkLatencyIntervals shows which interval a latency figure
+// covers. It paces GETs at 1000/s for 3 s, one at a time, through
+// net/http's client as vegeta sends them, and reports for the same
+// requests the median of vegeta's interval (from before the request is
+// built to the body read and closed) and of k6's http_req_duration
+// (sending + waiting + receiving: from the connection in hand to the body
+// read); then the median http_req_duration of gocli running
+// testdata/fixed_rate.js at the same rate. PERF_BENCH_URL as above.
+func BenchmarkLatencyIntervals(b *testing.B) {
+	url := os.Getenv("PERF_BENCH_URL")
+	if url == "" {
+		url = trivialServer(b).URL
+	}
+	const rate, dur = 1000, 3 * time.Second
+	for i := 0; i < b.N; i++ {
+		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+		var whole, k6 []time.Duration
+		start := time.Now()
+		for n := 0; n < int(rate*dur/time.Second); n++ {
+			time.Sleep(time.Until(start.Add(time.Duration(n) * time.Second / rate))) // pacing
+			var gotConn time.Time
+			ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+				GotConn: func(httptrace.GotConnInfo) { gotConn = time.Now() },
+			})
+			t0 := time.Now()
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/", nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+				b.Fatal(err)
+			}
+			resp.Body.Close()
+			end := time.Now()
+			whole = append(whole, end.Sub(t0))
+			k6 = append(k6, end.Sub(gotConn))
+		}
+		client.CloseIdleConnections()
+		sum, err := Runner{
+			Script: "testdata/fixed_rate.js",
+			Env:    map[string]string{"BASE_URL": url, "RATE": "1000", "DURATION": dur.String()},
+		}.Run(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, d, _ := sum.Store.Query(metrics.HTTPReqDuration, nil)
+		med := func(ds []time.Duration) float64 {
+			slices.Sort(ds)
+			return float64(ds[len(ds)/2]) / float64(time.Microsecond)
+		}
+		b.ReportMetric(med(whole), "nethttp-whole-p50-µs")
+		b.ReportMetric(med(k6), "nethttp-k6-p50-µs")
+		b.ReportMetric(d.Percentile(50)*1000, "gocli-p50-µs")
 	}
 }
 

@@ -9,6 +9,9 @@
 # that rotates each round, and report medians: on a machine shared with
 # other work, ratios of runs taken side by side are what can be compared.
 # The load average is printed before and after.
+# BASE=REV (a git revision, e.g. main) also builds gocli at that revision
+# and measures it as a fourth tool, "base", in the same rotation, so that
+# a change can be judged by ratios taken side by side.
 # Needs wrk (apt-get install wrk), vegeta (go install
 # github.com/tsenart/vegeta/v12@v12.13.0) and python3. Traffic goes to
 # 127.0.0.1 only, and every run is bounded by $DUR.
@@ -31,6 +34,11 @@ cleanup() {
 }
 trap cleanup EXIT
 go build -o "$tmp/gocli" ./cmd/gocli
+if [ -n "${BASE:-}" ]; then
+	mkdir "$tmp/base-src"
+	git archive "$BASE" | tar -x -C "$tmp/base-src"
+	(cd "$tmp/base-src" && go build -o "$tmp/base" ./cmd/gocli)
+fi
 go build -o "$tmp/benchserver" ./perf/testdata/benchserver
 "$tmp/benchserver" >"$tmp/addr" &
 srv_pid=$!
@@ -58,33 +66,42 @@ tput_vegeta() {
 	vegeta report -type=json "$tmp/v.bin" >"$tmp/v.json"
 	echo "tput vegeta $1 $(json "$tmp/v.json" 'd["throughput"]') $(json "$tmp/v.json" "$(cpu "$tmp/cpu") * 1e6 / d['requests']")" >>"$tmp/results"
 }
+# tput_gocli ROUND [BINARY-NAME]: gocli, or the base build.
 tput_gocli() {
-	/usr/bin/time -o "$tmp/cpu" -f '%U %S' "$tmp/gocli" perf run perf/testdata/trivial.js --url "$URL" --vus "$CONNS" --duration "$DUR" -q --no-summary --summary-export "$tmp/g.json" --include-system-env-vars=false
-	echo "tput gocli $1 $(json "$tmp/g.json" 'd["sli"]["rps"]') $(json "$tmp/g.json" "$(cpu "$tmp/cpu") * 1e6 / d['sli']['requests']")" >>"$tmp/results"
+	local bin=${2:-gocli}
+	/usr/bin/time -o "$tmp/cpu" -f '%U %S' "$tmp/$bin" perf run perf/testdata/trivial.js --url "$URL" --vus "$CONNS" --duration "$DUR" -q --no-summary --summary-export "$tmp/g.json" --include-system-env-vars=false
+	echo "tput $bin $1 $(json "$tmp/g.json" 'd["sli"]["rps"]') $(json "$tmp/g.json" "$(cpu "$tmp/cpu") * 1e6 / d['sli']['requests']")" >>"$tmp/results"
 }
+tput_base() { tput_gocli "$1" base; }
 lat_vegeta() {
 	echo "GET $URL/" | vegeta attack -rate="$RATE" -duration="$DUR" >"$tmp/vf.bin"
 	vegeta report -type=json "$tmp/vf.bin" >"$tmp/vf.json"
 	echo "lat vegeta $1 $(json "$tmp/vf.json" '" ".join(str(d["latencies"][k] / 1e6) for k in ["50th", "90th", "95th", "99th"])')" >>"$tmp/results"
 }
 lat_gocli() {
-	"$tmp/gocli" perf run perf/testdata/fixed_rate.js --url "$URL" -e RATE="$RATE" -e DURATION="$DUR" -q --no-summary --summary-export "$tmp/gf.json" --include-system-env-vars=false
-	echo "lat gocli $1 $(json "$tmp/gf.json" '" ".join(str(d["sli"][k]) for k in ["p50", "p90", "p95", "p99"])')" >>"$tmp/results"
+	local bin=${2:-gocli}
+	"$tmp/$bin" perf run perf/testdata/fixed_rate.js --url "$URL" -e RATE="$RATE" -e DURATION="$DUR" -q --no-summary --summary-export "$tmp/gf.json" --include-system-env-vars=false
+	echo "lat $bin $1 $(json "$tmp/gf.json" '" ".join(str(d["sli"][k]) for k in ["p50", "p90", "p95", "p99"])')" >>"$tmp/results"
 }
+lat_base() { lat_gocli "$1" base; }
 
 : >"$tmp/results"
 tput=(wrk vegeta gocli)
 lat=(vegeta gocli)
+if [ -n "${BASE:-}" ]; then
+	tput+=(base)
+	lat+=(base)
+fi
 for r in $(seq "$ROUNDS"); do
-	for i in 0 1 2; do
-		t=${tput[(i + r) % 3]}
+	for i in "${!tput[@]}"; do
+		t=${tput[(i + r) % ${#tput[@]}]}
 		echo "round $r: $t, maximum rate" >&2
 		"tput_$t" "$r"
 	done
 done
 for r in $(seq "$ROUNDS"); do
-	for i in 0 1; do
-		t=${lat[(i + r) % 2]}
+	for i in "${!lat[@]}"; do
+		t=${lat[(i + r) % ${#lat[@]}]}
 		echo "round $r: $t, $RATE/s" >&2
 		"lat_$t" "$r"
 	done
@@ -98,9 +115,9 @@ rss1=$(rss 1)
 rss1000=$(rss 1000)
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-python3 - "$tmp/results" "$CONNS" "$DUR" "$RATE" "$ROUNDS" "$rss1" "$rss1000" "$load_before" "$load_after" <<'PY'
+python3 - "$tmp/results" "$CONNS" "$DUR" "$RATE" "$ROUNDS" "$rss1" "$rss1000" "$load_before" "$load_after" "${BASE:-}" <<'PY'
 import statistics as st, sys
-path, conns, dur, rate, rounds, rss1, rss1000, before, after = sys.argv[1:]
+path, conns, dur, rate, rounds, rss1, rss1000, before, after, base = sys.argv[1:]
 tput, lat = {}, {}
 for line in open(path):
     kind, tool, rnd, *vals = line.split()
@@ -111,18 +128,20 @@ def col(d, tool, i):
 def ratio(num, den, i=0):
     return med([tput[num][r][i] / tput[den][r][i] for r in tput[num]])
 print(f"load average {before} before, {after} after; medians of {rounds} rounds\n")
-print("| measure | wrk | vegeta | gocli perf |")
-print("|---|---|---|---|")
-print(f"| max requests/s, {conns} connections/VUs, {dur} | " + " | ".join("%.0f" % med(col(tput, t, 0)) for t in ("wrk", "vegeta", "gocli")) + " |")
-print("| requests/s of every round | " + " | ".join(" / ".join("%.0f" % v for v in col(tput, t, 0)) for t in ("wrk", "vegeta", "gocli")) + " |")
-print(f"| gocli requests/s ÷ tool's (median of the rounds' ratios) | {ratio('gocli', 'wrk'):.2f}x | {ratio('gocli', 'vegeta'):.2f}x | |")
-print("| CPU µs per request (user+system) | " + " | ".join("%.0f" % med(col(tput, t, 1)) for t in ("wrk", "vegeta", "gocli")) + " |")
+tools = ["wrk", "vegeta", "gocli"] + (["base"] if base else [])
+heads = {"wrk": "wrk", "vegeta": "vegeta", "gocli": "gocli perf", "base": f"gocli perf at {base}"}
+print("| measure | " + " | ".join(heads[t] for t in tools) + " |")
+print("|---|" + "---|" * len(tools))
+print(f"| max requests/s, {conns} connections/VUs, {dur} | " + " | ".join("%.0f" % med(col(tput, t, 0)) for t in tools) + " |")
+print("| requests/s of every round | " + " | ".join(" / ".join("%.0f" % v for v in col(tput, t, 0)) for t in tools) + " |")
+print("| gocli requests/s ÷ tool's (median of the rounds' ratios) | " + " | ".join("%.2fx" % ratio("gocli", t) if t != "gocli" else "" for t in tools) + " |")
+print("| CPU µs per request (user+system) | " + " | ".join("%.0f" % med(col(tput, t, 1)) for t in tools) + " |")
 print()
 names = ["p50", "p90", "p95", "p99"]
 print(f"| latency at {rate}/s for {dur} (ms) | " + " | ".join(names) + " |")
 print("|---|" + "---|" * len(names))
-for t in ("vegeta", "gocli"):
-    print(f"| {t} | " + " | ".join("%.3f" % med(col(lat, t, i)) for i in range(4)) + " |")
+for t in ["vegeta", "gocli"] + (["base"] if base else []):
+    print(f"| {heads[t]} | " + " | ".join("%.3f" % med(col(lat, t, i)) for i in range(4)) + " |")
 print("| gocli ÷ vegeta | " + " | ".join("%.2f" % (med(col(lat, "gocli", i)) / med(col(lat, "vegeta", i))) for i in range(4)) + " |")
 print()
 r1, r1000 = int(rss1), int(rss1000)

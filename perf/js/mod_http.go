@@ -259,9 +259,6 @@ func (vu *VU) batch(reqs goja.Value) goja.Value {
 	if limit <= 0 {
 		limit = 20
 	}
-	for _, r := range specs {
-		vu.clientFor(vu.maxRedirects(r)) // created here: the goroutines below only read vu.clients
-	}
 	sent, recv := vu.bytesWritten.Load(), vu.bytesRead.Load()
 	out := make([]*respData, len(specs))
 	sem := make(chan struct{}, limit)
@@ -296,10 +293,10 @@ func (vu *VU) batch(reqs goja.Value) goja.Value {
 func (vu *VU) recordData(sent, recv int64) {
 	tags := vu.tags(nil)
 	if d := vu.bytesWritten.Load() - sent; d > 0 {
-		vu.addSample(metrics.DataSent, tags, float64(d))
+		vu.add(vu.m.dataSent, tags, float64(d))
 	}
 	if d := vu.bytesRead.Load() - recv; d > 0 {
-		vu.addSample(metrics.DataReceived, tags, float64(d))
+		vu.add(vu.m.dataReceived, tags, float64(d))
 	}
 }
 
@@ -318,12 +315,21 @@ func (vu *VU) do(ctx context.Context, r *reqSpec, tr *reqTrace) *respData {
 	if timeout <= 0 {
 		timeout = 60 * time.Second
 	}
+	// The VU's own trace means a request of the VU's goroutine; batch
+	// requests (nil) run on goroutines of their own.
+	sequential := tr != nil
 	if tr == nil {
 		tr = newReqTrace()
 	}
 	tr.reset()
-	tr.scope.deadline = res.start.Add(timeout)
-	req, err := http.NewRequestWithContext(tr.context(ctx), r.method, r.url, bodyReader)
+	tr.scope.deadline = coarseDeadline(res.start, timeout)
+	var req *http.Request
+	var err error
+	if sequential {
+		req, err = vu.urls.newRequest(tr.context(ctx), r.method, r.url, bodyReader)
+	} else {
+		req, err = http.NewRequestWithContext(tr.context(ctx), r.method, r.url, bodyReader)
+	}
 	if err != nil {
 		res.err, res.errCode = err, 1020
 		return res
@@ -335,7 +341,16 @@ func (vu *VU) do(ctx context.Context, r *reqSpec, tr *reqTrace) *respData {
 	if ua == "" {
 		ua = DefaultUserAgent
 	}
-	req.Header.Set("User-Agent", ua)
+	// One slice for every request (len == cap, so an append copies it);
+	// batch requests, on goroutines of their own, get a slice each.
+	if !sequential {
+		req.Header["User-Agent"] = []string{ua}
+	} else {
+		if len(vu.userAgent) == 0 || vu.userAgent[0] != ua {
+			vu.userAgent = []string{ua}
+		}
+		req.Header["User-Agent"] = vu.userAgent
+	}
 	if r.contentType != "" {
 		req.Header.Set("Content-Type", r.contentType)
 	}
@@ -349,17 +364,17 @@ func (vu *VU) do(ctx context.Context, r *reqSpec, tr *reqTrace) *respData {
 	for k, v := range r.cookies {
 		req.AddCookie(&http.Cookie{Name: k, Value: v})
 	}
-	resp, err := vu.clientFor(vu.maxRedirects(r)).Do(req)
+	resp, err := vu.send(req, vu.maxRedirects(r))
 	if err == nil {
 		res.status = resp.StatusCode
 		res.statusText = resp.Status
 		res.proto = resp.Proto
 		res.headers = resp.Header
-		res.url = resp.Request.URL.String()
+		res.url = vu.urls.String(resp.Request.URL)
 		if r.responseType == "none" {
 			_, err = io.Copy(io.Discard, resp.Body)
 		} else {
-			res.body, err = io.ReadAll(resp.Body)
+			res.body, err = readBody(resp)
 		}
 		resp.Body.Close()
 	}
@@ -401,6 +416,95 @@ func (vu *VU) do(ctx context.Context, r *reqSpec, tr *reqTrace) *respData {
 	}
 	t.duration = t.sending + t.waiting + t.receiving
 	return res
+}
+
+// coarseDeadline is start+timeout rounded up to a 64th of the timeout
+// (at most a second): the transport sets a connection's deadline only
+// when it changes, and setting it for every request moved a runtime timer
+// every time. A request never times out early, and late by 1.6% at most.
+// The result keeps the monotonic clock reading.
+func coarseDeadline(start time.Time, timeout time.Duration) time.Time {
+	d := start.Add(timeout)
+	step := int64(min(timeout/64, time.Second))
+	if step <= 1 {
+		return d
+	}
+	return d.Add(time.Duration((step - d.UnixNano()%step) % step))
+}
+
+// readBody reads a response body, in a buffer of its size when the
+// length is known (io.ReadAll starts at 512 bytes and grows).
+func readBody(resp *http.Response) ([]byte, error) {
+	n := resp.ContentLength
+	if n < 0 || n > 1<<20 {
+		return io.ReadAll(resp.Body)
+	}
+	b := make([]byte, n, n+1)
+	m, err := io.ReadFull(resp.Body, b)
+	if err != nil {
+		return b[:m], err
+	}
+	// Read on to the end: a longer body than announced is read too (as
+	// io.ReadAll would), and the transport sees the end of this one.
+	for err == nil {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		m, err = resp.Body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+m]
+	}
+	if err == io.EOF {
+		err = nil
+	}
+	return b, err
+}
+
+// urlCache keeps the parsed form and the string of the URLs a VU
+// requests: a script requests the same few URLs over and over, and
+// parsing each one and formatting it back for response.url were a
+// measurable cost. Only the VU's goroutine uses it; requests share the
+// parsed URL, which neither the client nor the transports modify.
+type urlCache struct {
+	byRaw map[string]*url.URL
+	str   map[*url.URL]string
+}
+
+// maxCachedURLs bounds a urlCache: scripts with ever new URLs (ids in
+// the path) start it over.
+const maxCachedURLs = 256
+
+// newRequest is http.NewRequestWithContext with the URL parsed once.
+func (c *urlCache) newRequest(ctx context.Context, method, rawURL string, body io.Reader) (*http.Request, error) {
+	if u, ok := c.byRaw[rawURL]; ok {
+		// The empty URL parses at almost no cost; the cached one
+		// replaces it, with the Host that NewRequest would derive.
+		req, err := http.NewRequestWithContext(ctx, method, "", body)
+		if err != nil {
+			return nil, err
+		}
+		req.URL, req.Host = u, u.Host
+		return req, nil
+	}
+	req, err := http.NewRequestWithContext(ctx, method, rawURL, body)
+	if err != nil {
+		return nil, err
+	}
+	if c.byRaw == nil || len(c.byRaw) >= maxCachedURLs {
+		c.byRaw = make(map[string]*url.URL)
+		c.str = make(map[*url.URL]string)
+	}
+	c.byRaw[rawURL] = req.URL
+	c.str[req.URL] = req.URL.String()
+	return req, nil
+}
+
+// String returns u.String(), kept for the cached URLs. It only reads the
+// cache, so batch requests may call it side by side.
+func (c *urlCache) String(u *url.URL) string {
+	if s, ok := c.str[u]; ok {
+		return s
+	}
+	return u.String()
 }
 
 func (vu *VU) maxRedirects(r *reqSpec) int {
@@ -484,20 +588,20 @@ func (vu *VU) record(r *reqSpec, res *respData) {
 			vu.reqTagCache[key] = tags
 		}
 	}
-	vu.addSample(metrics.HTTPReqs, tags, 1)
-	vu.addSample(metrics.HTTPReqDuration, tags, ms(res.t.duration))
-	vu.addSample(metrics.HTTPReqBlocked, tags, ms(res.t.blocked))
-	vu.addSample(metrics.HTTPReqConnecting, tags, ms(res.t.connecting))
-	vu.addSample(metrics.HTTPReqTLSHandshaking, tags, ms(res.t.tls))
-	vu.addSample(metrics.HTTPReqSending, tags, ms(res.t.sending))
-	vu.addSample(metrics.HTTPReqWaiting, tags, ms(res.t.waiting))
-	vu.addSample(metrics.HTTPReqReceiving, tags, ms(res.t.receiving))
+	vu.add(vu.m.reqs, tags, 1)
+	vu.add(vu.m.duration, tags, ms(res.t.duration))
+	vu.add(vu.m.blocked, tags, ms(res.t.blocked))
+	vu.add(vu.m.connecting, tags, ms(res.t.connecting))
+	vu.add(vu.m.tls, tags, ms(res.t.tls))
+	vu.add(vu.m.sending, tags, ms(res.t.sending))
+	vu.add(vu.m.waiting, tags, ms(res.t.waiting))
+	vu.add(vu.m.receiving, tags, ms(res.t.receiving))
 	if expected != "" {
 		f := 0.0
 		if expected == "false" {
 			f = 1
 		}
-		vu.addSample(metrics.HTTPReqFailed, tags, f)
+		vu.add(vu.m.failed, tags, f)
 	}
 	vu.maybeFlush()
 	if res.err != nil && !errors.Is(res.err, context.Canceled) {
@@ -553,6 +657,7 @@ func (t *reqTrace) context(parent context.Context) context.Context {
 func newReqTrace() *reqTrace {
 	// The VU aborts its transport's requests when its context ends.
 	t := &reqTrace{scope: requestScope{ownerCancels: true}}
+	t.scope.phases = t
 	t.ct = &httptrace.ClientTrace{
 		GetConn:              func(string) { t.mark(&t.getConn) },
 		DNSStart:             func(httptrace.DNSStartInfo) { t.mark(&t.dnsStart) },
@@ -565,6 +670,17 @@ func newReqTrace() *reqTrace {
 		GotFirstResponseByte: func() { t.mark(&t.firstByte) },
 	}
 	return t
+}
+
+// directPhases implements phaseRecorder: the direct transport hands over
+// its events once per request instead of calling four hooks.
+func (t *reqTrace) directPhases(d directTimes) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.getConn, t.gotConn, t.wrote, t.firstByte = d.getConn, d.gotConn, d.wrote, d.firstByte
+	if d.remote != nil {
+		t.remote = d.remote
+	}
 }
 
 func (t *reqTrace) mark(at *time.Time) {

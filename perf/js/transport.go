@@ -28,11 +28,11 @@ import (
 // of the client's CPU time per request. A VU makes its requests one after
 // another (batch aside), so it gains nothing from that machinery.
 //
-// The wire format is the standard library's (Request.Write and
-// ReadResponse), so requests and responses are parsed exactly as
-// http.Transport would; the httptrace hooks that the timings rely on fire
-// at the same points (DNS and connect events come from net.Dialer, which
-// reads them from the request's context).
+// The wire format is written and parsed by http1.go with net/http's
+// rules; the timing events are handed to the request's phaseRecorder (or,
+// without one, to its httptrace hooks) at the points http.Transport would
+// fire the hooks (DNS and connect events come from net.Dialer, which reads
+// them from the request's context).
 type directTransport struct {
 	fallback *http.Transport
 	dial     func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -49,6 +49,11 @@ type directConn struct {
 	br   *bufio.Reader
 	bw   *bufio.Writer
 	key  string
+	hc   headerCache
+	// idleAt is when the connection last went back to the idle list.
+	idleAt time.Time
+	// deadline is the connection's read and write deadline.
+	deadline time.Time
 	// aborted is set (under the transport's lock) when abort cut the
 	// connection's current request short: it cannot be reused.
 	aborted bool
@@ -64,6 +69,22 @@ type directConn struct {
 type requestScope struct {
 	deadline     time.Time
 	ownerCancels bool
+	// phases, when set, receives the direct path's timing events in
+	// place of the request's httptrace hooks (DNS and connect events
+	// still come through the hooks, from net.Dialer).
+	phases phaseRecorder
+}
+
+// phaseRecorder takes the events of one request on the direct path.
+type phaseRecorder interface {
+	directPhases(directTimes)
+}
+
+// directTimes are the events of the last attempt of a request on the
+// direct path; zero times did not happen.
+type directTimes struct {
+	getConn, gotConn, wrote, firstByte time.Time
+	remote                             net.Addr
 }
 
 type requestScopeKey struct{}
@@ -132,26 +153,36 @@ func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := validateHeaders(req.Header); err != nil {
 		return nil, err
 	}
-	trace := httptrace.ContextClientTrace(ctx)
+	var trace *httptrace.ClientTrace
+	var tm directTimes
+	if scope != nil && scope.phases != nil {
+		rec := scope.phases
+		defer func() { rec.directPhases(tm) }()
+	} else {
+		trace = httptrace.ContextClientTrace(ctx)
+	}
 	key := canonicalAddr(req)
+	replay := replayable(req)
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		tm = directTimes{getConn: time.Now()}
 		if trace != nil && trace.GetConn != nil {
 			trace.GetConn(key)
 		}
-		c, reused, err := t.getConn(ctx, scope, key)
+		c, reused, err := t.getConn(ctx, scope, key, replay, tm.getConn)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
 			return nil, err
 		}
+		tm.gotConn, tm.remote = time.Now(), c.conn.RemoteAddr()
 		if trace != nil && trace.GotConn != nil {
 			trace.GotConn(httptrace.GotConnInfo{Conn: c.conn, Reused: reused, WasIdle: reused})
 		}
-		resp, err := t.roundTrip(ctx, scope, trace, c, req)
+		resp, err := t.roundTrip(ctx, scope, trace, &tm, c, req)
 		if err == nil {
 			return resp, nil
 		}
@@ -165,7 +196,7 @@ func (t *directTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		var nr *noResponseError
 		var ne net.Error
 		timedOut := errors.As(err, &ne) && ne.Timeout()
-		if !reused || attempt > 0 || timedOut || !errors.As(err, &nr) || !rewindable(req) || (nr.written && !replayable(req)) {
+		if !reused || attempt > 0 || timedOut || !errors.As(err, &nr) || !rewindable(req) || (nr.written && !replay) {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
@@ -235,7 +266,7 @@ func rewindable(req *http.Request) bool {
 // roundTrip writes req on c and reads the response header. The body is
 // read by the caller through the returned response; the connection goes
 // back to the idle list when the body has been read to the end and closed.
-func (t *directTransport) roundTrip(ctx context.Context, scope *requestScope, trace *httptrace.ClientTrace, c *directConn, req *http.Request) (*http.Response, error) {
+func (t *directTransport) roundTrip(ctx context.Context, scope *requestScope, trace *httptrace.ClientTrace, tm *directTimes, c *directConn, req *http.Request) (*http.Response, error) {
 	// The request's timeout and the end of its context reach a blocked
 	// read or write through the connection's deadline.
 	var deadline time.Time
@@ -244,7 +275,12 @@ func (t *directTransport) roundTrip(ctx context.Context, scope *requestScope, tr
 	} else if d, ok := ctx.Deadline(); ok {
 		deadline = d
 	}
-	c.conn.SetDeadline(deadline) //nolint:errcheck // a failed deadline fails the I/O below
+	// Set only when it changes (see coarseDeadline): every other
+	// deadline set on a connection (abort, the end of ctx) ends its use.
+	if !deadline.Equal(c.deadline) {
+		c.conn.SetDeadline(deadline) //nolint:errcheck // a failed deadline fails the I/O below
+		c.deadline = deadline
+	}
 	stop := func() bool { return true }
 	if scope == nil || !scope.ownerCancels {
 		stop = context.AfterFunc(ctx, func() { c.conn.SetDeadline(time.Unix(1, 0)) }) //nolint:errcheck // best effort
@@ -268,17 +304,23 @@ func (t *directTransport) roundTrip(ctx context.Context, scope *requestScope, tr
 
 	// Ask for gzip and decompress transparently, as http.Transport does
 	// unless the script set Accept-Encoding (or Range) itself.
-	gz := req.Method != http.MethodHead && req.Header.Get("Accept-Encoding") == "" && req.Header.Get("Range") == "" && !t.fallback.DisableCompression
-	if gz {
-		req.Header["Accept-Encoding"] = gzipOnly
-	}
-	err := req.Write(c.bw)
-	if gz {
-		delete(req.Header, "Accept-Encoding")
+	gz := req.Method != http.MethodHead && len(req.Header["Accept-Encoding"]) == 0 && len(req.Header["Range"]) == 0 && !t.fallback.DisableCompression
+	var err error
+	if fastWritable(req) {
+		err = writeRequest(c.bw, req, gz)
+	} else {
+		if gz {
+			req.Header["Accept-Encoding"] = gzipOnly
+		}
+		err = req.Write(c.bw)
+		if gz {
+			delete(req.Header, "Accept-Encoding")
+		}
 	}
 	if err == nil {
 		err = c.bw.Flush()
 	}
+	tm.wrote = time.Now()
 	if trace != nil && trace.WroteRequest != nil {
 		trace.WroteRequest(httptrace.WroteRequestInfo{Err: err})
 	}
@@ -288,12 +330,14 @@ func (t *directTransport) roundTrip(ctx context.Context, scope *requestScope, tr
 	if _, err := c.br.Peek(1); err != nil {
 		return fail(err, true, true)
 	}
+	tm.firstByte = time.Now()
 	if trace != nil && trace.GotFirstResponseByte != nil {
 		trace.GotFirstResponseByte()
 	}
+	b := &directBody{t: t, c: c, stop: stop, ctx: ctx}
 	var resp *http.Response
-	for {
-		resp, err = http.ReadResponse(c.br, req)
+	for n1xx := 0; ; n1xx++ {
+		resp, err = readResponse(c.br, &c.hc, req, b)
 		if err != nil {
 			return fail(err, false, true)
 		}
@@ -301,12 +345,14 @@ func (t *directTransport) roundTrip(ctx context.Context, scope *requestScope, tr
 		if resp.StatusCode < 100 || resp.StatusCode > 199 || resp.StatusCode == http.StatusSwitchingProtocols {
 			break
 		}
+		if n1xx == max1xxResponses {
+			return fail(errors.New("net/http: too many 1xx informational responses"), false, true)
+		}
 	}
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		return fail(fmt.Errorf("protocol upgrades are not supported (status %s)", resp.Status), false, true)
 	}
-	b := &directBody{t: t, c: c, rc: resp.Body, stop: stop, ctx: ctx, keep: !resp.Close && !req.Close}
-	resp.Body = b
+	b.keep = !resp.Close && !req.Close
 	if gz && strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
 		resp.Body = &gzipBody{body: b}
 		resp.Header.Del("Content-Encoding")
@@ -319,13 +365,26 @@ func (t *directTransport) roundTrip(ctx context.Context, scope *requestScope, tr
 
 var gzipOnly = []string{"gzip"}
 
+// bodyKind says how a response body is delimited.
+type bodyKind uint8
+
+const (
+	bodyNone       bodyKind = iota // no body (HEAD, 1xx, 204, 304, Content-Length: 0)
+	bodyLength                     // Content-Length bytes
+	bodyChunked                    // chunked, then a trailer
+	bodyUntilClose                 // up to the end of the connection
+)
+
 // directBody is a response body on a direct connection.
 type directBody struct {
 	t      *directTransport
 	c      *directConn
-	rc     io.ReadCloser
+	resp   *http.Response
 	stop   func() bool
 	ctx    context.Context
+	kind   bodyKind
+	remain int64     // bodyLength: bytes still to read
+	chunks io.Reader // bodyChunked: the chunked decoder
 	keep   bool
 	eof    bool
 	closed bool
@@ -336,7 +395,13 @@ func (b *directBody) Read(p []byte) (int, error) {
 	if b.closed {
 		return 0, errors.New("http: read on closed response body")
 	}
-	n, err := b.rc.Read(p)
+	if b.err != nil {
+		return 0, b.err
+	}
+	if b.eof {
+		return 0, io.EOF
+	}
+	n, err := b.read(p)
 	switch {
 	case err == io.EOF:
 		b.eof = true
@@ -349,16 +414,51 @@ func (b *directBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+func (b *directBody) read(p []byte) (int, error) {
+	br := b.c.br
+	switch b.kind {
+	case bodyLength:
+		if len(p) == 0 {
+			return 0, nil
+		}
+		if int64(len(p)) > b.remain {
+			p = p[:b.remain]
+		}
+		n, err := br.Read(p)
+		b.remain -= int64(n)
+		if b.remain == 0 {
+			return n, io.EOF
+		}
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return n, err
+	case bodyChunked:
+		n, err := b.chunks.Read(p)
+		if err == io.EOF {
+			if terr := readTrailer(br, b.resp); terr != nil {
+				return n, terr
+			}
+		}
+		return n, err
+	case bodyUntilClose:
+		return br.Read(p)
+	}
+	return 0, io.EOF
+}
+
 // Close drains what is left of the body (as the standard body does) and
 // gives the connection back when it can carry another request.
 func (b *directBody) Close() error {
 	if b.closed {
 		return nil
 	}
+	if b.keep && !b.eof && b.err == nil {
+		io.Copy(io.Discard, b) //nolint:errcheck // a failed drain sets b.err
+	}
 	b.closed = true
-	err := b.rc.Close()
 	fired := !b.stop()
-	b.t.release(b.c, !fired && err == nil && b.err == nil && b.keep)
+	b.t.release(b.c, !fired && b.keep && (b.eof || b.kind == bodyNone) && b.err == nil)
 	return nil
 }
 
@@ -381,7 +481,18 @@ func (g *gzipBody) Read(p []byte) (int, error) {
 
 func (g *gzipBody) Close() error { return g.body.Close() }
 
-func (t *directTransport) getConn(ctx context.Context, scope *requestScope, key string) (*directConn, bool, error) {
+// recentIdle is how long after its last response a connection is reused
+// without first checking that the server has not closed it, for requests
+// that may be sent twice: if it has, the request fails before any of the
+// response arrives and goes out again on a new connection. The check is
+// a system call, a tenth of the client's CPU time per request in a busy
+// loop; a server closing a connection within this time of its last
+// response (without saying so) is rare.
+const recentIdle = 100 * time.Millisecond
+
+// getConn returns an idle connection to key, or dials one. replay says
+// that the request may be sent again (see recentIdle).
+func (t *directTransport) getConn(ctx context.Context, scope *requestScope, key string, replay bool, now time.Time) (*directConn, bool, error) {
 	for {
 		t.mu.Lock()
 		l := t.idle[key]
@@ -395,7 +506,7 @@ func (t *directTransport) getConn(ctx context.Context, scope *requestScope, key 
 		// There is no background reader to notice a server closing an
 		// idle connection (http.Transport has one): look before reusing,
 		// so that a request is not sent into a connection already closed.
-		if c.br.Buffered() == 0 && idleConnAlive(c.conn) {
+		if c.br.Buffered() == 0 && ((replay && now.Sub(c.idleAt) < recentIdle) || idleConnAlive(c.conn)) {
 			return c, true, nil
 		}
 		c.conn.Close()
@@ -419,6 +530,7 @@ func (t *directTransport) release(c *directConn, keep bool) {
 	t.mu.Lock()
 	delete(t.inflight, c)
 	if keep && !c.aborted && len(t.idle[c.key]) < t.maxIdle {
+		c.idleAt = time.Now()
 		t.idle[c.key] = append(t.idle[c.key], c)
 		c = nil
 	}

@@ -383,3 +383,104 @@ export default function () {
 		t.Fatalf("test server is not on 127.0.0.1: %s", srv.URL)
 	}
 }
+
+// rawServer answers each request it reads with the next of replies (in
+// order, over any connections), then closes the connection if the reply
+// says so. It returns the base URL.
+func rawServer(t *testing.T, replies ...string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	next := 0
+	var wg sync.WaitGroup
+	t.Cleanup(wg.Wait)
+	t.Cleanup(func() { ln.Close() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					io.Copy(io.Discard, req.Body)
+					mu.Lock()
+					reply := "HTTP/1.1 500 No More Replies\r\nContent-Length: 0\r\n\r\n"
+					if next < len(replies) {
+						reply = replies[next]
+						next++
+					}
+					mu.Unlock()
+					io.WriteString(c, reply)
+					if strings.Contains(reply, "Connection: close") || !strings.Contains(reply, "Content-Length") && !strings.Contains(reply, "chunked") {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
+// Framings and interim responses that the direct path's parser handles
+// itself, end to end through a VU.
+func TestDirectTransportResponseFraming(t *testing.T) {
+	continues := strings.Repeat("HTTP/1.1 100 Continue\r\n\r\n", 5)
+	url := rawServer(t,
+		continues+"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-T\r\n\r\n2\r\nab\r\n0\r\nX-T: 1\r\n\r\n",
+		"HTTP/1.0 200 OK\r\nX-Old: 1\r\n\r\nto the end",
+		"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n",
+		continues+"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: nope\r\n\r\n",
+	)
+	env := newEnv(t, map[string]string{"BASE_URL": url})
+	err := runOnce(t, context.Background(), env, assertJS+`
+import http from 'k6/http';
+export default function () {
+  let r = http.get(__ENV.BASE_URL + '/1xx');
+  assert(r.status === 200 && r.body === 'final', '1xx: ' + r.status + ' ' + r.body + ' ' + r.error);
+  r = http.get(__ENV.BASE_URL + '/chunked');
+  assert(r.status === 200 && r.body === 'ab', 'chunked: ' + r.status + ' ' + r.body + ' ' + r.error);
+  r = http.get(__ENV.BASE_URL + '/http10');
+  assert(r.status === 200 && r.body === 'to the end' && r.proto === 'HTTP/1.0', 'HTTP/1.0: ' + r.status + ' ' + r.body + ' ' + r.error);
+  r = http.get(__ENV.BASE_URL + '/204');
+  assert(r.status === 204 && r.body === '', '204: ' + r.status + ' ' + r.body + ' ' + r.error);
+  r = http.get(__ENV.BASE_URL + '/too-many-1xx');
+  assert(r.status === 0 && r.error.indexOf('too many 1xx informational responses') >= 0, 'six 1xx: ' + r.status + ' ' + r.error);
+  r = http.get(__ENV.BASE_URL + '/bad-length');
+  assert(r.status === 0 && r.error.indexOf('bad Content-Length') >= 0, 'bad length: ' + r.status + ' ' + r.error);
+}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCoarseDeadline(t *testing.T) {
+	start := time.Now()
+	for _, timeout := range []time.Duration{time.Millisecond, 100 * time.Millisecond, 10 * time.Second, 60 * time.Second, 10 * time.Minute} {
+		step := min(timeout/64, time.Second)
+		d := coarseDeadline(start, timeout)
+		if want := start.Add(timeout); d.Before(want) || d.Sub(want) >= step {
+			t.Errorf("timeout %v: deadline %v after start, want in [%v, %v)", timeout, d.Sub(start), timeout, timeout+step)
+		}
+		// Requests started a little later share the deadline.
+		if later := coarseDeadline(start.Add(step/4), timeout); d.Sub(start) >= timeout+step/2 && !later.Equal(d) && step > 1 {
+			t.Errorf("timeout %v: deadline moved from %v to %v", timeout, d.Sub(start), later.Sub(start))
+		}
+	}
+}

@@ -10,8 +10,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -81,12 +83,13 @@ type VU struct {
 	jsonParse     goja.Callable
 	jsonStringify goja.Callable
 
-	client       *http.Client
-	clients      map[int]*http.Client
+	jar          *lazyJar
 	transport    *directTransport
 	bytesRead    atomic.Int64
 	bytesWritten atomic.Int64
 	respCallback *expectedStatuses
+	urls         urlCache
+	userAgent    []string // the last User-Agent header's value
 
 	// The context whose end interrupts the VU (see watch); running says
 	// whether script code runs now. watchMu orders the two.
@@ -96,10 +99,25 @@ type VU struct {
 	stopWatch     func() bool
 	trace         *reqTrace
 	samples       []metrics.Sample
-	tagCache      map[string]*metrics.TagSet
+	tagCache      map[tagKey]*metrics.TagSet
 	reqTagCache   map[reqTagKey]*metrics.TagSet
 	builtinMetric map[string]*metrics.Metric
+	// m holds the built-in metrics a request or iteration records, looked
+	// up once: a map lookup per sample was a measurable cost.
+	m builtinMetrics
+	// fn caches the callable of the last exported function run.
+	fnName string
+	fnVal  goja.Value
+	fn     goja.Callable
 }
+
+type builtinMetrics struct {
+	reqs, duration, blocked, connecting, tls, sending, waiting, receiving, failed *metrics.Metric
+	dataSent, dataReceived, iterations, iterationDuration, scriptErrors           *metrics.Metric
+}
+
+// tagKey identifies the tag set of samples without extra tags.
+type tagKey struct{ scenario, group string }
 
 // NewVU creates a runtime and runs the script's init context in it. id is
 // the VU number the script sees as __VU (0 for the VU that reads options and
@@ -113,7 +131,7 @@ func NewVU(p *Program, env *Env, id int) (*VU, error) {
 		modules:       make(map[string]*goja.Object),
 		inInit:        true,
 		ctx:           context.Background(),
-		tagCache:      make(map[string]*metrics.TagSet),
+		tagCache:      make(map[tagKey]*metrics.TagSet),
 		reqTagCache:   make(map[reqTagKey]*metrics.TagSet),
 		builtinMetric: make(map[string]*metrics.Metric),
 		setup:         goja.Undefined(),
@@ -121,6 +139,14 @@ func NewVU(p *Program, env *Env, id int) (*VU, error) {
 	}
 	for _, m := range env.Registry.All() {
 		vu.builtinMetric[m.Name] = m
+	}
+	b := vu.builtinMetric
+	vu.m = builtinMetrics{
+		reqs: b[metrics.HTTPReqs], duration: b[metrics.HTTPReqDuration], blocked: b[metrics.HTTPReqBlocked],
+		connecting: b[metrics.HTTPReqConnecting], tls: b[metrics.HTTPReqTLSHandshaking], sending: b[metrics.HTTPReqSending],
+		waiting: b[metrics.HTTPReqWaiting], receiving: b[metrics.HTTPReqReceiving], failed: b[metrics.HTTPReqFailed],
+		dataSent: b[metrics.DataSent], dataReceived: b[metrics.DataReceived], iterations: b[metrics.Iterations],
+		iterationDuration: b[metrics.IterationDuration], scriptErrors: b[metrics.ScriptErrors],
 	}
 	vu.initHTTP()
 	rt := vu.rt
@@ -266,34 +292,73 @@ func (vu *VU) loadModule(base, spec string) (*goja.Object, error) {
 	return ns, nil
 }
 
-// builtin wraps a module's functions in a namespace whose default export is
-// a proxy that throws on unknown properties: "http.foo()" names foo instead
-// of failing with "undefined is not a function".
+// builtin wraps a module's functions in a namespace whose default export
+// throws on unknown properties: "http.foo()" names foo instead of failing
+// with "undefined is not a function".
 func (vu *VU) builtin(spec string, fns map[string]any) *goja.Object {
 	ns := vu.rt.NewObject()
+	strict := &strictModule{vu: vu, spec: spec, vals: make(map[string]goja.Value, len(fns))}
 	for k, v := range fns {
-		_ = ns.Set(k, v)
+		val := vu.rt.ToValue(v)
+		_ = ns.Set(k, val)
+		strict.vals[k] = val
+		strict.keys = append(strict.keys, k)
 	}
-	target := vu.rt.NewObject()
-	for k, v := range fns {
-		_ = target.Set(k, v)
-	}
-	proxy := vu.rt.NewProxy(target, &goja.ProxyTrapConfig{
-		Get: func(t *goja.Object, prop string, _ goja.Value) goja.Value {
-			if v := t.Get(prop); v != nil {
-				return v
-			}
-			switch prop {
-			case "then", "toJSON", "constructor", "default", "__esModule":
-				return goja.Undefined()
-			}
-			vu.typeError("%s.%s is not supported by gocli", spec, prop)
-			return nil
-		},
-	})
-	_ = ns.Set("default", proxy)
+	slices.Sort(strict.keys)
+	_ = ns.Set("default", vu.rt.NewDynamicObject(strict))
 	return ns
 }
+
+// strictModule is a module's default export. It is a dynamic object
+// rather than a Proxy: "http.get" is read on every request, and a Proxy's
+// get trap (with its invariant checks against the target) cost several
+// lookups each time.
+type strictModule struct {
+	vu   *VU
+	spec string
+	vals map[string]goja.Value
+	keys []string
+}
+
+// Get implements goja.DynamicObject.
+func (m *strictModule) Get(key string) goja.Value {
+	if v, ok := m.vals[key]; ok {
+		return v
+	}
+	switch key {
+	case "then", "toJSON", "constructor", "default", "__esModule":
+		return nil
+	}
+	m.vu.typeError("%s.%s is not supported by gocli", m.spec, key)
+	return nil
+}
+
+// Set implements goja.DynamicObject: scripts may add properties.
+func (m *strictModule) Set(key string, v goja.Value) bool {
+	if _, ok := m.vals[key]; !ok {
+		m.keys = append(m.keys, key)
+	}
+	m.vals[key] = v
+	return true
+}
+
+// Has implements goja.DynamicObject.
+func (m *strictModule) Has(key string) bool {
+	_, ok := m.vals[key]
+	return ok
+}
+
+// Delete implements goja.DynamicObject.
+func (m *strictModule) Delete(key string) bool {
+	if _, ok := m.vals[key]; ok {
+		delete(m.vals, key)
+		m.keys = slices.DeleteFunc(m.keys, func(k string) bool { return k == key })
+	}
+	return true
+}
+
+// Keys implements goja.DynamicObject.
+func (m *strictModule) Keys() []string { return slices.Clone(m.keys) }
 
 func (vu *VU) open(path string, mode string) goja.Value {
 	if !vu.inInit {
@@ -390,10 +455,17 @@ func (vu *VU) RunIteration(ctx context.Context, it Iteration) error {
 	if exec == "" {
 		exec = "default"
 	}
-	fn, ok := goja.AssertFunction(vu.exports.Get(exec))
-	if !ok {
-		return &ScriptError{Msg: fmt.Sprintf("the script exports no function %q", exec)}
+	// AssertFunction allocates a wrapper: keep it while the export is
+	// the same function.
+	fv := vu.exports.Get(exec)
+	if exec != vu.fnName || fv != vu.fnVal || vu.fn == nil {
+		fn, ok := goja.AssertFunction(fv)
+		if !ok {
+			return &ScriptError{Msg: fmt.Sprintf("the script exports no function %q", exec)}
+		}
+		vu.fnName, vu.fnVal, vu.fn = exec, fv, fn
 	}
+	fn := vu.fn
 	vu.iter = it.Iter
 	vu.scenario = it.Scenario
 	vu.group = ""
@@ -406,10 +478,10 @@ func (vu *VU) RunIteration(ctx context.Context, it Iteration) error {
 		return err
 	}
 	if err != nil {
-		vu.addSample(metrics.ScriptErrors, tags, 1)
+		vu.add(vu.m.scriptErrors, tags, 1)
 	}
-	vu.addSample(metrics.Iterations, tags, 1)
-	vu.addSample(metrics.IterationDuration, tags, float64(end.Sub(start))/float64(time.Millisecond))
+	vu.add(vu.m.iterations, tags, 1)
+	vu.add(vu.m.iterationDuration, tags, float64(end.Sub(start))/float64(time.Millisecond))
 	vu.flush()
 	return err
 }
@@ -515,7 +587,7 @@ func (vu *VU) unwatch() {
 // given extra tags. Sets without extras are cached per scenario and group.
 func (vu *VU) tags(extra map[string]string) *metrics.TagSet {
 	if len(extra) == 0 {
-		key := vu.scenario + "\x00" + vu.group
+		key := tagKey{vu.scenario, vu.group}
 		if ts, ok := vu.tagCache[key]; ok {
 			return ts
 		}
@@ -544,7 +616,10 @@ func (vu *VU) tagMap(extra map[string]string) map[string]string {
 }
 
 func (vu *VU) addSample(name string, tags *metrics.TagSet, v float64) {
-	m := vu.builtinMetric[name]
+	vu.add(vu.builtinMetric[name], tags, v)
+}
+
+func (vu *VU) add(m *metrics.Metric, tags *metrics.TagSet, v float64) {
 	vu.samples = append(vu.samples, metrics.Sample{Metric: m, Tags: tags, Value: v})
 }
 
@@ -600,25 +675,29 @@ func (vu *VU) initHTTP() {
 	tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: vu.env.HTTP.InsecureSkipVerify} //nolint:gosec // the user asked for it per target
 	vu.transport = newDirectTransport(tr, idle)
 	jar, _ := cookiejar.New(nil)
-	vu.client = &http.Client{Transport: vu.transport, Jar: jar}
-	vu.clients = make(map[int]*http.Client)
+	vu.jar = &lazyJar{jar: jar}
 }
 
-// clientFor returns the VU's client that follows at most maxRedirects
-// redirects (cookies and connections are shared).
-func (vu *VU) clientFor(maxRedirects int) *http.Client {
-	if c, ok := vu.clients[maxRedirects]; ok {
-		return c
+// lazyJar is a cookie jar that answers an empty list without looking
+// until a response has set a cookie: the lookup (host canonicalisation
+// and a lock) runs for every request, and most load tests set none.
+type lazyJar struct {
+	jar  *cookiejar.Jar
+	used atomic.Bool
+}
+
+func (j *lazyJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
+	if len(cookies) > 0 {
+		j.used.Store(true)
+		j.jar.SetCookies(u, cookies)
 	}
-	c := *vu.client
-	c.CheckRedirect = func(_ *http.Request, via []*http.Request) error {
-		if len(via) > maxRedirects {
-			return http.ErrUseLastResponse
-		}
+}
+
+func (j *lazyJar) Cookies(u *url.URL) []*http.Cookie {
+	if !j.used.Load() {
 		return nil
 	}
-	vu.clients[maxRedirects] = &c
-	return &c
+	return j.jar.Cookies(u)
 }
 
 // fieldNames maps Go names to JavaScript ones: struct fields by their js

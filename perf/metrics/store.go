@@ -47,13 +47,25 @@ func (b *Bucket) DurationPercentile(p float64) float64 {
 type Store struct {
 	Registry *Registry
 
-	mu      sync.Mutex
-	start   time.Time
-	end     time.Time
-	series  map[*Metric]map[string]*Series
+	mu     sync.Mutex
+	start  time.Time
+	end    time.Time
+	series map[*Metric]map[string]*Series
+	// byPtr finds the series of a (metric, tag set) pair without hashing
+	// the set's key string: VUs reuse their tag sets, so the pointers
+	// repeat. Bounded, since sets built per sample (custom tags) do not.
+	byPtr   map[seriesPtr]*Series
 	buckets map[int]*Bucket
 	seq     int
 }
+
+type seriesPtr struct {
+	m *Metric
+	t *TagSet
+}
+
+// maxSeriesPtrs bounds Store.byPtr.
+const maxSeriesPtrs = 4096
 
 // NewStore returns an empty store whose time buckets count from start.
 func NewStore(reg *Registry, start time.Time) *Store {
@@ -105,8 +117,16 @@ func (s *Store) Add(now time.Time, samples ...Sample) {
 		b = &Bucket{Second: sec}
 		s.buckets[sec] = b
 	}
+	if s.byPtr == nil {
+		s.byPtr = make(map[seriesPtr]*Series)
+	}
 	for i := range samples {
 		sm := &samples[i]
+		if ser := s.byPtr[seriesPtr{sm.Metric, sm.Tags}]; ser != nil {
+			ser.Sink.add(sm.Metric.Type, sm.Value)
+			s.bucketAdd(b, sm)
+			continue
+		}
 		byTags := s.series[sm.Metric]
 		if byTags == nil {
 			byTags = make(map[string]*Series)
@@ -122,6 +142,12 @@ func (s *Store) Add(now time.Time, samples ...Sample) {
 			s.seq++
 			ser = &Series{Metric: sm.Metric, Tags: tags, Sink: &Sink{}, Seq: s.seq}
 			byTags[key] = ser
+		}
+		if sm.Tags != nil {
+			if len(s.byPtr) >= maxSeriesPtrs {
+				clear(s.byPtr)
+			}
+			s.byPtr[seriesPtr{sm.Metric, sm.Tags}] = ser
 		}
 		ser.Sink.add(sm.Metric.Type, sm.Value)
 		s.bucketAdd(b, sm)

@@ -749,6 +749,23 @@ func (n *Node) handleReady(rd raft.Ready) error {
 	if leader {
 		n.trans.Send(rd.Messages)
 	}
+	// Committed entries that are already durable here are applied before
+	// this Ready's fsync, as etcd does, so that a proposer waiting on them
+	// is not held up by the next batch's disk write. The rest (a follower
+	// may learn of a commit in the same message that carries the entries)
+	// wait until they are persisted.
+	committed := rd.CommittedEntries
+	if raft.IsEmptySnap(rd.Snapshot) && len(committed) > 0 {
+		stable, err := n.storage.LastIndex()
+		if err != nil {
+			return fmt.Errorf("read last stored index: %w", err)
+		}
+		k := sort.Search(len(committed), func(i int) bool { return committed[i].GetIndex() > stable })
+		if err := n.apply(committed[:k]); err != nil {
+			return err
+		}
+		committed = committed[k:]
+	}
 	if !raft.IsEmptySnap(rd.Snapshot) {
 		if err := n.saveSnapshot(rd.Snapshot); err != nil {
 			return err
@@ -779,7 +796,7 @@ func (n *Node) handleReady(rd raft.Ready) error {
 	if !leader {
 		n.trans.Send(rd.Messages)
 	}
-	if err := n.apply(rd.CommittedEntries); err != nil {
+	if err := n.apply(committed); err != nil {
 		return err
 	}
 	for _, rs := range rd.ReadStates {

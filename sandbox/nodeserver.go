@@ -163,6 +163,7 @@ func startNodeServer(cfg nodeConfig) (*nodeServer, error) {
 		defer ns.wg.Done()
 		_ = ns.http.Serve(lns[2])
 	}()
+	nodeStarted()
 	logger.Info("node started", "client", spec.ClientAddr, "peer", spec.PeerAddr, "http", spec.HTTPAddr)
 	return ns, nil
 }
@@ -184,6 +185,7 @@ func (ns *nodeServer) stop() error {
 	_ = ns.http.Close()
 	err := ns.kv.Close()
 	ns.wg.Wait()
+	nodeStopped()
 	slog.New(slog.NewTextHandler(ns.logF, nil)).Info("node stopped", "node", ns.spec.ID)
 	ns.logF.Close()
 	return err

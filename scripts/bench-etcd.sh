@@ -80,6 +80,14 @@ rss_mb() { # max RSS in MB over pids; FIELD=RssAnon counts private memory only
 	done
 	echo $((m / 1024))
 }
+pss_mb() { # max PSS in MB over pids: shared pages split between their users
+	local m=0 r
+	for p in "$@"; do
+		r=$(awk '$1 == "Pss:" {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null)
+		[ -n "$r" ] && [ "$r" -gt "$m" ] && m=$r
+	done
+	echo $((m / 1024))
+}
 sbx_pids=$("$work/gocli" sandbox status --name bench -o json | python3 -c 'import json,sys; print(" ".join(str(n["pid"]) for n in json.load(sys.stdin)["nodes"]))')
 sleep 2
 # shellcheck disable=SC2086
@@ -88,6 +96,18 @@ idle_etcd=$(rss_mb "${pids[@]}")
 # shellcheck disable=SC2086
 anon_sbx=$(FIELD=RssAnon rss_mb $sbx_pids)
 anon_etcd=$(FIELD=RssAnon rss_mb "${pids[@]}")
+# shellcheck disable=SC2086
+pss_sbx=$(pss_mb $sbx_pids)
+pss_etcd=$(pss_mb "${pids[@]}")
+
+# The default, in-process mode runs every node in one process: its RSS
+# divided by the node count is what one idle node costs there.
+echo "==> idle in-process 3-node sandbox" >&2
+"$work/gocli" sandbox up --detach --port 0 --name bench-inproc --data-dir "$work/data/inproc" >/dev/null
+inproc_pid=$("$work/gocli" sandbox status --name bench-inproc -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["nodes"][0]["pid"])')
+sleep 2
+inproc_node=$(( $(rss_mb "$inproc_pid") / 3 ))
+"$work/gocli" sandbox down --purge --name bench-inproc >/dev/null
 
 run() { # run TARGET NAME ARGS... -> JSON file
 	local target=$1 name=$2
@@ -108,10 +128,11 @@ for target in sandbox etcd; do
 	run "$target" ranges range --clients 64 --conns 8 --total "$TOTAL" --consistency s
 done
 
-python3 - "$work" "$idle_sbx" "$idle_etcd" "$ETCD_VERSION" "$TOTAL" "$anon_sbx" "$anon_etcd" <<'PY'
+python3 - "$work" "$idle_sbx" "$idle_etcd" "$ETCD_VERSION" "$TOTAL" "$anon_sbx" "$anon_etcd" "$pss_sbx" "$pss_etcd" "$inproc_node" <<'PY'
 import json, sys
 work, idle_sbx, idle_etcd, ver, total = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
 anon_sbx, anon_etcd = int(sys.argv[6]), int(sys.argv[7])
+pss_sbx, pss_etcd, inproc_node = int(sys.argv[8]), int(sys.argv[9]), int(sys.argv[10])
 def r(t, n): return json.load(open(f"{work}/{t}-{n}.json"))
 rows = [
     ("put, 64 clients / 8 conns: throughput (req/s)", lambda t: r(t, "put64")["requests_per_sec"], "higher"),
@@ -122,6 +143,7 @@ rows = [
     ("serializable range, 64 clients: throughput (req/s)", lambda t: r(t, "ranges")["requests_per_sec"], "higher"),
     ("idle node RSS (MB, max of 3)", lambda t: idle_sbx if t == "sandbox" else idle_etcd, "lower"),
     ("idle node private memory, RssAnon (MB, max of 3)", lambda t: anon_sbx if t == "sandbox" else anon_etcd, "lower"),
+    ("idle node PSS (MB, max of 3)", lambda t: pss_sbx if t == "sandbox" else pss_etcd, "lower"),
 ]
 print(f"| workload ({total} requests, 256-byte values) | gocli sandbox | etcd {ver} | sandbox / etcd |")
 print("|---|---:|---:|---:|")
@@ -130,3 +152,4 @@ for name, f, better in rows:
     ratio = s / e if e else float("nan")
     print(f"| {name} | {s:.1f} | {e:.1f} | {ratio:.2f}× ({better} is better) |")
 PY
+echo "| idle node RSS, in-process cluster (MB: process RSS / 3 nodes) | $inproc_node | — | — |"

@@ -49,9 +49,18 @@ func TestClientV3KV(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	pr, err := cli.Get(ctx, "dir/", clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByKey, clientv3.SortDescend), clientv3.WithLimit(2), clientv3.WithSerializable())
-	if err != nil {
-		t.Fatal(err)
+	// A serializable read answers from whichever node the client picks,
+	// which may not have applied the last put yet (as in etcd): poll.
+	var pr *clientv3.GetResponse
+	for {
+		pr, err = cli.Get(ctx, "dir/", clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByKey, clientv3.SortDescend), clientv3.WithLimit(2), clientv3.WithSerializable())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pr.Count == 5 || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	if len(pr.Kvs) != 2 || string(pr.Kvs[0].Key) != "dir/4" || !pr.More || pr.Count != 5 {
 		t.Fatalf("prefix get = %+v more=%v count=%d", pr.Kvs, pr.More, pr.Count)

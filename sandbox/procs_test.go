@@ -1,0 +1,44 @@
+package sandbox
+
+import (
+	"runtime"
+	"testing"
+)
+
+func TestNodesRaiseGOMAXPROCS(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	procs.Lock()
+	savedBase, savedNodes := procs.base, procs.nodes
+	procs.base, procs.nodes = 0, 0
+	procs.Unlock()
+	defer func() {
+		procs.Lock()
+		procs.base, procs.nodes = savedBase, savedNodes
+		procs.Unlock()
+	}()
+
+	t.Setenv("GOMAXPROCS", "")
+	runtime.GOMAXPROCS(2)
+	for range 3 {
+		nodeStarted()
+	}
+	if got := runtime.GOMAXPROCS(0); got != 5 {
+		t.Fatalf("GOMAXPROCS with 3 nodes on a base of 2 = %d, want 5", got)
+	}
+	// Stopping nodes does not shrink it; a node started later does not grow
+	// it past base + running nodes.
+	nodeStopped()
+	nodeStopped()
+	nodeStarted()
+	if got := runtime.GOMAXPROCS(0); got != 5 {
+		t.Fatalf("GOMAXPROCS after stops and a restart = %d, want 5", got)
+	}
+
+	// An explicit GOMAXPROCS in the environment is the user's choice.
+	t.Setenv("GOMAXPROCS", "2")
+	runtime.GOMAXPROCS(2)
+	nodeStarted()
+	if got := runtime.GOMAXPROCS(0); got != 2 {
+		t.Fatalf("GOMAXPROCS=2 in the environment, after a node start = %d, want 2", got)
+	}
+}

@@ -432,31 +432,27 @@ func coarseDeadline(start time.Time, timeout time.Duration) time.Time {
 	return d.Add(time.Duration((step - d.UnixNano()%step) % step))
 }
 
-// readBody reads a response body, in a buffer of its size when the
-// length is known (io.ReadAll starts at 512 bytes and grows).
+// readBody is io.ReadAll with a first buffer of the body's announced
+// length (io.ReadAll starts at 512 bytes and grows), up to 64 KiB.
 func readBody(resp *http.Response) ([]byte, error) {
 	n := resp.ContentLength
-	if n < 0 || n > 1<<20 {
+	if n < 0 {
 		return io.ReadAll(resp.Body)
 	}
-	b := make([]byte, n, n+1)
-	m, err := io.ReadFull(resp.Body, b)
-	if err != nil {
-		return b[:m], err
-	}
-	// Read on to the end: a longer body than announced is read too (as
-	// io.ReadAll would), and the transport sees the end of this one.
-	for err == nil {
+	b := make([]byte, 0, min(n, 1<<16)+1) // +1: room for the read that sees the end
+	for {
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]
 		}
-		m, err = resp.Body.Read(b[len(b):cap(b)])
+		m, err := resp.Body.Read(b[len(b):cap(b)])
 		b = b[:len(b)+m]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return b, err
+		}
 	}
-	if err == io.EOF {
-		err = nil
-	}
-	return b, err
 }
 
 // urlCache keeps the parsed form and the string of the URLs a VU

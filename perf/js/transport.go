@@ -304,7 +304,7 @@ func (t *directTransport) roundTrip(ctx context.Context, scope *requestScope, tr
 
 	// Ask for gzip and decompress transparently, as http.Transport does
 	// unless the script set Accept-Encoding (or Range) itself.
-	gz := req.Method != http.MethodHead && len(req.Header["Accept-Encoding"]) == 0 && len(req.Header["Range"]) == 0 && !t.fallback.DisableCompression
+	gz := req.Method != http.MethodHead && headerFirst(req.Header, "Accept-Encoding") == "" && headerFirst(req.Header, "Range") == "" && !t.fallback.DisableCompression
 	var err error
 	if fastWritable(req) {
 		err = writeRequest(c.bw, req, gz)
@@ -364,6 +364,14 @@ func (t *directTransport) roundTrip(ctx context.Context, scope *requestScope, tr
 }
 
 var gzipOnly = []string{"gzip"}
+
+// headerFirst is h.Get(key) for a canonical key, without canonicalising it.
+func headerFirst(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
 
 // bodyKind says how a response body is delimited.
 type bodyKind uint8
@@ -487,7 +495,9 @@ func (g *gzipBody) Close() error { return g.body.Close() }
 // response arrives and goes out again on a new connection. The check is
 // a system call, a tenth of the client's CPU time per request in a busy
 // loop; a server closing a connection within this time of its last
-// response (without saying so) is rare.
+// response (without saying so) is rare. So is one sending bytes after a
+// response, which a check would have caught: the next request then reads
+// them as its response and fails.
 const recentIdle = 100 * time.Millisecond
 
 // getConn returns an idle connection to key, or dials one. replay says

@@ -446,6 +446,8 @@ func TestDirectTransportResponseFraming(t *testing.T) {
 		"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n",
 		continues+"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
 		"HTTP/1.1 200 OK\r\nContent-Length: nope\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 42\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nend",
 	)
 	env := newEnv(t, map[string]string{"BASE_URL": url})
 	err := runOnce(t, context.Background(), env, assertJS+`
@@ -463,6 +465,10 @@ export default function () {
   assert(r.status === 0 && r.error.indexOf('too many 1xx informational responses') >= 0, 'six 1xx: ' + r.status + ' ' + r.error);
   r = http.get(__ENV.BASE_URL + '/bad-length');
   assert(r.status === 0 && r.error.indexOf('bad Content-Length') >= 0, 'bad length: ' + r.status + ' ' + r.error);
+  r = http.head(__ENV.BASE_URL + '/head');
+  assert(r.status === 200 && r.body === '' && r.error === '' && r.headers['Content-Length'] === '42', 'head with a length: ' + r.status + ' ' + JSON.stringify(r.body) + ' ' + r.error);
+  r = http.get(__ENV.BASE_URL + '/after-head');
+  assert(r.status === 200 && r.body === 'end', 'after head: ' + r.status + ' ' + r.body + ' ' + r.error);
 }
 `)
 	if err != nil {

@@ -285,11 +285,12 @@ func (r *headReader) readLine() ([]byte, error) {
 	return line, nil
 }
 
-// readResponse reads a response head for req from br, as ReadResponse
-// does, and sets up the body framing on body (which becomes resp.Body).
-func readResponse(br *bufio.Reader, hc *headerCache, req *http.Request, body *directBody) (*http.Response, error) {
+// readResponse reads a response head for req from br into resp, as
+// ReadResponse does, and sets up the body framing on body (which becomes
+// resp.Body).
+func readResponse(br *bufio.Reader, hc *headerCache, req *http.Request, resp *http.Response, body *directBody) (*http.Response, error) {
 	r := headReader{br: br, hc: hc, budget: maxResponseHeaderBytes}
-	resp := &http.Response{Request: req}
+	*resp = http.Response{Request: req}
 	line, err := r.readLine()
 	if err != nil {
 		return nil, err

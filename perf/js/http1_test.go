@@ -22,7 +22,7 @@ func parse(t *testing.T, hc *headerCache, method, raw string) (*http.Response, s
 		t.Fatal(err)
 	}
 	b := &directBody{c: &directConn{br: br}, ctx: context.Background()}
-	resp, err := readResponse(br, hc, req, b)
+	resp, err := readResponse(br, hc, req, &http.Response{}, b)
 	if err != nil {
 		return nil, "", err
 	}

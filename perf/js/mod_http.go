@@ -136,10 +136,17 @@ func (vu *VU) toCallback(v goja.Value) *expectedStatuses {
 
 // parseRequest turns JavaScript arguments into a request.
 func (vu *VU) parseRequest(method string, u, body, params goja.Value) *reqSpec {
+	r := &reqSpec{}
+	vu.parseRequestInto(r, method, u, body, params)
+	return r
+}
+
+// parseRequestInto is parseRequest into r.
+func (vu *VU) parseRequestInto(r *reqSpec, method string, u, body, params goja.Value) {
 	if vu.inInit {
 		vu.throw("HTTP requests can only be made from a VU function, not the init context")
 	}
-	r := &reqSpec{method: method, url: u.String(), redirects: -1, responseType: "text"}
+	*r = reqSpec{method: method, url: u.String(), redirects: -1, responseType: "text"}
 	if vu.env.HTTP.DiscardBodies {
 		r.responseType = "none"
 	}
@@ -209,19 +216,29 @@ func (vu *VU) parseRequest(method string, u, body, params goja.Value) *reqSpec {
 			}
 		}
 	}
-	return r
+}
+
+// exchange is one request of a VU with its result and the JavaScript
+// response object, allocated together.
+type exchange struct {
+	spec reqSpec
+	res  respData
+	js   jsResponse
 }
 
 func (vu *VU) request(method string, u, body, params goja.Value) goja.Value {
-	r := vu.parseRequest(method, u, body, params)
+	x := &exchange{}
+	r, resp := &x.spec, &x.res
+	vu.parseRequestInto(r, method, u, body, params)
 	sent, recv := vu.bytesWritten.Load(), vu.bytesRead.Load()
-	resp := vu.do(vu.ctx, r, vu.trace)
+	vu.do(vu.ctx, r, vu.trace, resp)
 	vu.record(r, resp)
 	vu.recordData(sent, recv)
 	if errors.Is(resp.err, context.Canceled) && vu.ctx.Err() != nil {
 		panic(vu.rt.NewGoError(ErrInterrupted))
 	}
-	return vu.toJS(r, resp)
+	x.js = jsResponse{vu: vu, req: r, res: resp}
+	return vu.rt.NewDynamicObject(&x.js)
 }
 
 // batch runs several requests in parallel (at most options.batch at once)
@@ -269,7 +286,8 @@ func (vu *VU) batch(reqs goja.Value) goja.Value {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			out[i] = vu.do(vu.ctx, r, nil)
+			out[i] = &respData{}
+			vu.do(vu.ctx, r, nil, out[i])
 		}()
 	}
 	wg.Wait()
@@ -300,10 +318,10 @@ func (vu *VU) recordData(sent, recv int64) {
 	}
 }
 
-// do performs the request. It does not touch the JavaScript runtime, so
-// batch can run it on several goroutines.
-func (vu *VU) do(ctx context.Context, r *reqSpec, tr *reqTrace) *respData {
-	res := &respData{url: r.url, start: time.Now()}
+// do performs the request and puts the result in res. It does not touch
+// the JavaScript runtime, so batch can run it on several goroutines.
+func (vu *VU) do(ctx context.Context, r *reqSpec, tr *reqTrace, res *respData) {
+	*res = respData{url: r.url, start: time.Now()}
 	var bodyReader io.Reader
 	if r.hasBody {
 		bodyReader = bytes.NewReader(r.body)
@@ -332,7 +350,7 @@ func (vu *VU) do(ctx context.Context, r *reqSpec, tr *reqTrace) *respData {
 	}
 	if err != nil {
 		res.err, res.errCode = err, 1020
-		return res
+		return
 	}
 	for k, v := range vu.env.HTTP.Headers {
 		req.Header.Set(k, v)
@@ -415,7 +433,6 @@ func (vu *VU) do(ctx context.Context, r *reqSpec, tr *reqTrace) *respData {
 		t.receiving = end.Sub(tr.firstByte)
 	}
 	t.duration = t.sending + t.waiting + t.receiving
-	return res
 }
 
 // coarseDeadline is start+timeout rounded up to a 64th of the timeout

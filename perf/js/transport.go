@@ -334,10 +334,15 @@ func (t *directTransport) roundTrip(ctx context.Context, scope *requestScope, tr
 	if trace != nil && trace.GotFirstResponseByte != nil {
 		trace.GotFirstResponseByte()
 	}
-	b := &directBody{t: t, c: c, stop: stop, ctx: ctx}
+	// The response and its body in one allocation.
+	dr := &struct {
+		resp http.Response
+		body directBody
+	}{body: directBody{t: t, c: c, stop: stop, ctx: ctx}}
+	b := &dr.body
 	var resp *http.Response
 	for n1xx := 0; ; n1xx++ {
-		resp, err = readResponse(c.br, &c.hc, req, b)
+		resp, err = readResponse(c.br, &c.hc, req, &dr.resp, b)
 		if err != nil {
 			return fail(err, false, true)
 		}

@@ -14,8 +14,12 @@ import (
 // leave the other nodes' loops and the transport runnable but not running:
 // on a 2-CPU machine a 10-node in-process cluster took its put p99 from
 // about 8 ms to 30-40 ms that way (BenchmarkRate10Nodes in sandbox/bench).
-// So a process running nodes gets one extra P per node, as a thread pool
-// sized for blocking I/O would; the CPUs still bound how much runs at once.
+// So a process running nodes gets one extra P per node, up to twice the
+// CPU count: enough for the few nodes that sync at the same moment, while
+// more Ps only mean more runnable threads crowding out the cluster's
+// clients. With the bench client in its own process, a 10-node cluster on
+// 2 CPUs had a put p99 of 17-19 ms at 2 Ps, 9-12 ms at 4 and 11-17 ms at
+// 12 (docs/sandbox.md).
 var procs struct {
 	sync.Mutex
 	base  int // GOMAXPROCS before any node started
@@ -23,7 +27,7 @@ var procs struct {
 }
 
 // nodeStarted grows GOMAXPROCS to the CPU default plus one per running
-// node. An explicit GOMAXPROCS in the environment is left alone, and
+// node, at most twice the default. An explicit GOMAXPROCS in the environment is left alone, and
 // GOMAXPROCS never shrinks when nodes stop: resizing stops the world, and
 // the extra Ps cost nothing while idle.
 func nodeStarted() {
@@ -36,7 +40,7 @@ func nodeStarted() {
 	if os.Getenv("GOMAXPROCS") != "" {
 		return
 	}
-	if want := procs.base + procs.nodes; runtime.GOMAXPROCS(0) < want {
+	if want := procs.base + min(procs.nodes, procs.base); runtime.GOMAXPROCS(0) < want {
 		runtime.GOMAXPROCS(want)
 	}
 }

@@ -18,20 +18,25 @@ func TestNodesRaiseGOMAXPROCS(t *testing.T) {
 	}()
 
 	t.Setenv("GOMAXPROCS", "")
-	runtime.GOMAXPROCS(2)
-	for range 3 {
-		nodeStarted()
-	}
-	if got := runtime.GOMAXPROCS(0); got != 5 {
-		t.Fatalf("GOMAXPROCS with 3 nodes on a base of 2 = %d, want 5", got)
-	}
-	// Stopping nodes does not shrink it; a node started later does not grow
-	// it past base + running nodes.
-	nodeStopped()
-	nodeStopped()
+	runtime.GOMAXPROCS(3)
+	nodeStarted()
 	nodeStarted()
 	if got := runtime.GOMAXPROCS(0); got != 5 {
-		t.Fatalf("GOMAXPROCS after stops and a restart = %d, want 5", got)
+		t.Fatalf("GOMAXPROCS with 2 nodes on a base of 3 = %d, want 5", got)
+	}
+	// It stops at twice the base, and stopping nodes does not shrink it.
+	for range 8 {
+		nodeStarted()
+	}
+	if got := runtime.GOMAXPROCS(0); got != 6 {
+		t.Fatalf("GOMAXPROCS with 10 nodes on a base of 3 = %d, want 6", got)
+	}
+	for range 9 {
+		nodeStopped()
+	}
+	nodeStarted()
+	if got := runtime.GOMAXPROCS(0); got != 6 {
+		t.Fatalf("GOMAXPROCS after stops and a restart = %d, want 6", got)
 	}
 
 	// An explicit GOMAXPROCS in the environment is the user's choice.

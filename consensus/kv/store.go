@@ -658,11 +658,7 @@ type snapshotData struct {
 func (s *Store) Snapshot() ([]byte, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	d := snapshotData{Rev: s.rev, CompactRev: s.compactRev, Hist: s.hist}
-	for _, l := range s.leases {
-		d.Leases = append(d.Leases, lease{ID: l.ID, TTL: l.TTL})
-	}
-	return json.Marshal(d)
+	return s.encodeSnapshot(), nil
 }
 
 // Restore implements consensus.StateMachine. Watchers stay registered;
@@ -670,7 +666,7 @@ func (s *Store) Snapshot() ([]byte, error) {
 // catching up by snapshot cancels them (see notifyRestore).
 func (s *Store) Restore(data []byte) error {
 	var d snapshotData
-	if err := json.Unmarshal(data, &d); err != nil {
+	if err := decodeSnapshot(data, &d); err != nil {
 		return fmt.Errorf("decode kv snapshot: %w", err)
 	}
 	s.mu.Lock()

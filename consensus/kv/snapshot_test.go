@@ -1,0 +1,75 @@
+package kv
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// storeState is what a snapshot must carry over: everything but the local
+// lease clocks and watchers.
+func storeState(s *Store) snapshotData {
+	d := snapshotData{Rev: s.rev, CompactRev: s.compactRev, Hist: s.hist}
+	for _, l := range s.leases {
+		d.Leases = append(d.Leases, lease{ID: l.ID, TTL: l.TTL})
+	}
+	return d
+}
+
+func TestSnapshotRoundTripAndOldFormat(t *testing.T) {
+	st := newStoreT(t)
+	st.apply(command{LeaseGrant: &leaseGrant{ID: 7, TTL: 30}})
+	st.put("a", "1", 0)
+	st.put("b", "", 7)
+	st.put("a", strings.Repeat("x", 300), 0)
+	st.txn(TxnRequest{Success: []Op{{Delete: &DeleteRangeRequest{Key: []byte("b")}}}})
+	st.put("c\x00bin", "\xff\x00", 0)
+	if r := st.apply(command{Compact: 3}); r.err != nil {
+		t.Fatal(r.err)
+	}
+	want := storeState(st.s)
+
+	snap, err := st.s.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(snap, snapshotMagic) {
+		t.Fatalf("snapshot starts %q, want the binary format's magic", snap[:min(len(snap), 20)])
+	}
+	oldFormat, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"binary": snap, "json (before the binary format)": oldFormat} {
+		s2 := NewStore()
+		if err := s2.Restore(data); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got := storeState(s2); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: restored\n%+v\nwant\n%+v", name, got, want)
+		}
+		if !reflect.DeepEqual(s2.keys, st.s.keys) {
+			t.Errorf("%s: keys %q, want %q", name, s2.keys, st.s.keys)
+		}
+	}
+	// The same state encodes to the same bytes (keys in order).
+	if again, _ := st.s.Snapshot(); !bytes.Equal(again, snap) {
+		t.Error("two snapshots of one state differ")
+	}
+
+	// Damage is an error, never a partial store.
+	for _, n := range []int{len(snapshotMagic) + 1, len(snap) / 2, len(snap) - 1} {
+		if err := NewStore().Restore(snap[:n]); err == nil {
+			t.Errorf("snapshot cut to %d of %d bytes restored without error", n, len(snap))
+		}
+	}
+	huge := append(append([]byte{}, snapshotMagic...), 2, 2, 0xff, 0xff, 0xff, 0xff, 0x0f)
+	if err := NewStore().Restore(huge); err == nil || !strings.Contains(err.Error(), "exceeds") {
+		t.Errorf("a lease count larger than the data: err = %v", err)
+	}
+	if err := NewStore().Restore(append(snap[:len(snap):len(snap)], 0)); err == nil {
+		t.Error("trailing bytes restored without error")
+	}
+}

@@ -45,7 +45,11 @@ type Node struct {
 	metrics *metrics
 	tracer  trace.Tracer
 	trans   Transport
+	// wal is written by the persister; walMu orders the snapshot markers
+	// and segment releases of the run goroutine with its writes.
 	wal     *wal.WAL
+	walMu   sync.Mutex
+	persist *persister
 	snapDir string
 
 	storage *raft.MemoryStorage
@@ -181,6 +185,7 @@ func StartNode(cfg Config, sm StateMachine) (*Node, error) {
 		MaxSizePerMsg:             cfg.MaxSizePerMsg,
 		MaxInflightMsgs:           cfg.MaxInflightMsgs,
 		MaxUncommittedEntriesSize: 1 << 30,
+		AsyncStorageWrites:        true,
 		CheckQuorum:               true,
 		PreVote:                   true,
 		ReadOnlyOption:            raft.ReadOnlySafe,
@@ -231,7 +236,14 @@ func StartNode(cfg Config, sm StateMachine) (*Node, error) {
 	for _, mem := range n.members {
 		n.trans.AddPeer(mem.ID, mem.Addr)
 	}
+	hs, _, err := n.storage.InitialState()
+	if err != nil {
+		n.wal.Close()
+		return nil, fmt.Errorf("read hard state of node %x: %w", cfg.ID, err)
+	}
+	n.persist = newPersister(n, hs)
 	n.publishStatus()
+	go n.persist.run()
 	go n.run()
 	return n, nil
 }
@@ -558,8 +570,9 @@ func (h *nodeHandler) ReportSnapshot(id uint64, ok bool) {
 func (n *Node) run() {
 	err := n.loop()
 	// Unblock transport goroutines handing us messages, so that closing
-	// the transport below can wait for them.
+	// the transport below can wait for them, and stop the persister.
 	close(n.exitC)
+	<-n.persist.doneC
 	if err != nil && !errors.Is(err, ErrStopped) {
 		n.log.Error("node stopped on error", "err", err)
 	}
@@ -628,6 +641,10 @@ func (n *Node) loop() error {
 			}
 		case f := <-n.ctrlC:
 			f()
+		case b := <-n.persist.stableC:
+			if err := n.onStable(b); err != nil {
+				return err
+			}
 		}
 		if n.retryParked && len(n.parked) > 0 && n.lead != 0 {
 			n.reproposeParked()
@@ -741,63 +758,32 @@ func (n *Node) handleReady(rd raft.Ready) error {
 		n.termA.Store(n.term)
 		n.events.Publish(Event{Type: EventTermChanged, Node: n.id, Term: n.term, Leader: n.lead, Time: time.Now()})
 	}
-	// The leader sends before its own fsync: followers persist in
-	// parallel, and the leader counts itself in the quorum only after
-	// this Ready's entries are durable (Advance below). Other roles must
-	// persist first (a vote or an append ack promises durability).
-	leader := n.role == raft.StateLeader
-	if leader {
-		n.trans.Send(rd.Messages)
-	}
-	// Committed entries that are already durable here are applied before
-	// this Ready's fsync, as etcd does, so that a proposer waiting on them
-	// is not held up by the next batch's disk write. The rest (a follower
-	// may learn of a commit in the same message that carries the entries)
-	// wait until they are persisted.
-	committed := rd.CommittedEntries
-	if raft.IsEmptySnap(rd.Snapshot) && len(committed) > 0 {
-		stable, err := n.storage.LastIndex()
-		if err != nil {
-			return fmt.Errorf("read last stored index: %w", err)
+	// With asynchronous storage writes, raft puts what to persist and what
+	// to apply in local messages; the rest go out now. Anything that must
+	// wait for the disk (a follower's append acknowledgement, a vote) is a
+	// response inside the MsgStorageAppend, delivered by onStable.
+	out := rd.Messages[:0:0]
+	var applies []*raftpb.Message
+	for _, m := range rd.Messages {
+		switch m.GetTo() {
+		case raft.LocalAppendThread:
+			n.persist.enqueue(m)
+		case raft.LocalApplyThread:
+			applies = append(applies, m)
+		default:
+			out = append(out, m)
 		}
-		k := sort.Search(len(committed), func(i int) bool { return committed[i].GetIndex() > stable })
-		if err := n.apply(committed[:k]); err != nil {
+	}
+	if len(out) > 0 {
+		n.trans.Send(out)
+	}
+	for _, m := range applies {
+		if err := n.apply(m.GetEntries()); err != nil {
 			return err
 		}
-		committed = committed[k:]
-	}
-	if !raft.IsEmptySnap(rd.Snapshot) {
-		if err := n.saveSnapshot(rd.Snapshot); err != nil {
-			return err
+		for _, r := range m.GetResponses() {
+			n.step(r)
 		}
-	}
-	if err := n.wal.Save(rd.HardState, rd.Entries, rd.MustSync); err != nil {
-		return fmt.Errorf("persist raft state: %w", err)
-	}
-	if !raft.IsEmptySnap(rd.Snapshot) {
-		if err := n.storage.ApplySnapshot(rd.Snapshot); err != nil && !errors.Is(err, raft.ErrSnapOutOfDate) {
-			return fmt.Errorf("install received snapshot: %w", err)
-		}
-		if err := n.restore(rd.Snapshot); err != nil {
-			return err
-		}
-		n.metrics.snapshots.Inc()
-		n.publishMembers()
-		n.log.Info("installed snapshot", "index", n.snapIndex)
-	}
-	if rd.HardState != nil && !raft.IsEmptyHardState(rd.HardState) {
-		if err := n.storage.SetHardState(rd.HardState); err != nil {
-			return fmt.Errorf("store hard state: %w", err)
-		}
-	}
-	if err := n.storage.Append(rd.Entries); err != nil {
-		return fmt.Errorf("store entries: %w", err)
-	}
-	if !leader {
-		n.trans.Send(rd.Messages)
-	}
-	if err := n.apply(committed); err != nil {
-		return err
 	}
 	for _, rs := range rd.ReadStates {
 		if len(rs.RequestCtx) != 8 {
@@ -814,7 +800,6 @@ func (n *Node) handleReady(rd raft.Ready) error {
 	if err := n.maybeSnapshot(); err != nil {
 		return err
 	}
-	n.rn.Advance(rd)
 	n.publishStatus()
 	return nil
 }
@@ -930,6 +915,8 @@ func (n *Node) snapshotNow() error {
 		}
 		return fmt.Errorf("create snapshot at %d: %w", n.applied, err)
 	}
+	n.walMu.Lock()
+	defer n.walMu.Unlock()
 	if err := n.saveSnapshot(snap); err != nil {
 		return err
 	}

@@ -360,6 +360,15 @@ func (w *WAL) Save(hs *raftpb.HardState, ents []*raftpb.Entry, mustSync bool) er
 	return nil
 }
 
+// Sync makes everything written so far durable (Save with mustSync false
+// leaves that to a later call).
+func (w *WAL) Sync() error {
+	if w.f == nil {
+		return errors.New("wal: closed")
+	}
+	return w.sync()
+}
+
 // SaveSnapshot appends a snapshot marker and syncs. The snapshot file must
 // already be durable (SaveSnap).
 func (w *WAL) SaveSnapshot(m SnapshotMarker) error {

@@ -7,20 +7,26 @@
 //
 // # Threading
 //
-// One goroutine (Node.run) owns the RawNode, the WAL and the state
-// machine. Proposals queue on a channel and are drained in batches each
-// loop turn (bounded by Config.MaxBatchCount and MaxBatchBytes), so many
-// proposals share one WAL sync. Each Ready is handled in this order:
+// Raft runs with asynchronous storage writes. One goroutine (Node.run)
+// owns the RawNode, raft's MemoryStorage and the state machine; a second
+// (the persister) writes the WAL. Proposals queue on a channel and are
+// drained in batches each loop turn (bounded by Config.MaxBatchCount and
+// MaxBatchBytes). Each Ready is handled in this order:
 //
-//  1. a leader sends its messages first (followers persist in parallel;
-//     the leader counts itself only after its own sync, as etcd does);
-//  2. a received snapshot is saved (file fsynced before its WAL marker),
-//     then HardState and entries are appended with one sync;
-//  3. other roles send their messages (votes and acks promise
-//     durability, so they go out only after the sync);
-//  4. committed entries are applied, linearizable reads released;
-//  5. a snapshot is taken when due, the log and WAL compacted;
-//  6. Advance.
+//  1. messages to peers go out at once (a leader's appends reach the
+//     followers while its own write is in progress, as in etcd);
+//  2. entries, HardState and a received snapshot go to the persister,
+//     which writes everything queued since its last sync and syncs once
+//     (group commit); a snapshot file is fsynced before its WAL marker;
+//  3. committed entries are applied (raft hands out only entries that
+//     are durable here), linearizable reads released;
+//  4. a snapshot is taken when due, the log and WAL compacted.
+//
+// When a batch is durable, the loop adds it to MemoryStorage (installing a
+// received snapshot into the state machine first) and only then delivers
+// what raft attached to it: a follower's acknowledgement to its leader, a
+// vote, the node's own acknowledgement. So the loop goes on stepping
+// messages and applying commits while the disk works.
 //
 // Raft runs with CheckQuorum, PreVote and ReadOnlySafe; ElectionTicks 10
 // and HeartbeatTicks 1 by default with a configurable tick length.

@@ -34,9 +34,10 @@ const (
 
 // Node is one member of a Raft cluster replicating a StateMachine.
 //
-// One goroutine (run) owns the raft.RawNode, the WAL and the state
-// machine; every other method talks to it through channels, so they are
-// safe for concurrent use.
+// One goroutine (run) owns the raft.RawNode, raft's storage and the state
+// machine, and a persister goroutine writes the WAL (see persist.go);
+// every other method talks to them through channels, so they are safe for
+// concurrent use.
 type Node struct {
 	cfg     Config
 	id      uint64

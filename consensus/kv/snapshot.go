@@ -117,24 +117,14 @@ type snapReader struct {
 
 var errShortSnapshot = errors.New("snapshot ends early")
 
-func (r *snapReader) varint() int64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.err = errShortSnapshot
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
+func (r *snapReader) varint() int64   { return readVarint(r, binary.Varint) }
+func (r *snapReader) uvarint() uint64 { return readVarint(r, binary.Uvarint) }
 
-func (r *snapReader) uvarint() uint64 {
+func readVarint[T int64 | uint64](r *snapReader, decode func([]byte) (T, int)) T {
 	if r.err != nil {
 		return 0
 	}
-	v, n := binary.Uvarint(r.b)
+	v, n := decode(r.b)
 	if n <= 0 {
 		r.err = errShortSnapshot
 		return 0

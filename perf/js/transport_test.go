@@ -126,34 +126,17 @@ export default function () {
 // A server may close an idle keep-alive connection at any time: the next
 // request on it is sent again on a new connection, as http.Transport does.
 func TestDirectTransportRetriesClosedIdleConnection(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var accepted atomic.Int64
-	var wg sync.WaitGroup
-	t.Cleanup(wg.Wait)
-	t.Cleanup(func() { ln.Close() }) // runs first: ends the accept loop
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted.Add(1)
-			// One response per connection, then a close without
-			// "Connection: close".
-			br := bufio.NewReader(c)
-			if _, err := http.ReadRequest(br); err == nil {
-				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-			}
-			c.Close()
+	addr := tcpServer(t, func(c net.Conn) {
+		accepted.Add(1)
+		// One response per connection, then a close without
+		// "Connection: close".
+		if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 		}
-	}()
-	env := newEnv(t, map[string]string{"BASE_URL": "http://" + ln.Addr().String()})
-	err = runOnce(t, context.Background(), env, assertJS+`
+	})
+	env := newEnv(t, map[string]string{"BASE_URL": "http://" + addr})
+	err := runOnce(t, context.Background(), env, assertJS+`
 import http from 'k6/http';
 import { sleep } from 'k6';
 export default function () {
@@ -182,45 +165,29 @@ export default function () {
 // may have acted on it: the request fails, it is not sent a second time
 // (http.Transport's rule); a GET in the same situation is retried.
 func TestDirectTransportDoesNotRepeatPOST(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var mu sync.Mutex
 	seen := map[string]int{}
-	var wg sync.WaitGroup
-	t.Cleanup(wg.Wait)
-	t.Cleanup(func() { ln.Close() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
+	addr := tcpServer(t, func(c net.Conn) {
+		// Answer the first request of a connection; read the second and
+		// close without a word.
+		br := bufio.NewReader(c)
+		for i := 0; ; i++ {
+			req, err := http.ReadRequest(br)
 			if err != nil {
 				return
 			}
-			// Answer the first request of a connection; read the second
-			// and close without a word.
-			br := bufio.NewReader(c)
-			for i := 0; ; i++ {
-				req, err := http.ReadRequest(br)
-				if err != nil {
-					break
-				}
-				io.Copy(io.Discard, req.Body)
-				mu.Lock()
-				seen[req.Method+" "+req.URL.Path]++
-				mu.Unlock()
-				if i == 1 {
-					break
-				}
-				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			io.Copy(io.Discard, req.Body)
+			mu.Lock()
+			seen[req.Method+" "+req.URL.Path]++
+			mu.Unlock()
+			if i == 1 {
+				return
 			}
-			c.Close()
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 		}
-	}()
-	env := newEnv(t, map[string]string{"BASE_URL": "http://" + ln.Addr().String()})
-	err = runOnce(t, context.Background(), env, assertJS+`
+	})
+	env := newEnv(t, map[string]string{"BASE_URL": "http://" + addr})
+	err := runOnce(t, context.Background(), env, assertJS+`
 import http from 'k6/http';
 export default function () {
   let r = http.post(__ENV.BASE_URL + '/first', 'x');
@@ -389,15 +356,43 @@ export default function () {
 // says so. It returns the base URL.
 func rawServer(t *testing.T, replies ...string) string {
 	t.Helper()
+	var mu sync.Mutex
+	next := 0
+	return "http://" + tcpServer(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			io.Copy(io.Discard, req.Body)
+			mu.Lock()
+			reply := "HTTP/1.1 500 No More Replies\r\nContent-Length: 0\r\n\r\n"
+			if next < len(replies) {
+				reply = replies[next]
+				next++
+			}
+			mu.Unlock()
+			io.WriteString(c, reply)
+			if strings.Contains(reply, "Connection: close") || !strings.Contains(reply, "Content-Length") && !strings.Contains(reply, "chunked") {
+				return
+			}
+		}
+	})
+}
+
+// tcpServer accepts connections on a loopback port until the test ends
+// and runs serve on each in its own goroutine, closing the connection
+// after. It returns the address.
+func tcpServer(t *testing.T, serve func(c net.Conn)) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	next := 0
 	var wg sync.WaitGroup
 	t.Cleanup(wg.Wait)
-	t.Cleanup(func() { ln.Close() })
+	t.Cleanup(func() { ln.Close() }) // runs first: ends the accept loop
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -410,29 +405,11 @@ func rawServer(t *testing.T, replies ...string) string {
 			go func() {
 				defer wg.Done()
 				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					io.Copy(io.Discard, req.Body)
-					mu.Lock()
-					reply := "HTTP/1.1 500 No More Replies\r\nContent-Length: 0\r\n\r\n"
-					if next < len(replies) {
-						reply = replies[next]
-						next++
-					}
-					mu.Unlock()
-					io.WriteString(c, reply)
-					if strings.Contains(reply, "Connection: close") || !strings.Contains(reply, "Content-Length") && !strings.Contains(reply, "chunked") {
-						return
-					}
-				}
+				serve(c)
 			}()
 		}
 	}()
-	return "http://" + ln.Addr().String()
+	return ln.Addr().String()
 }
 
 // Framings and interim responses that the direct path's parser handles

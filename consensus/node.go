@@ -651,7 +651,10 @@ func (n *Node) loop() error {
 			n.reproposeParked()
 		}
 		n.retryParked = false
-		if len(n.pendingReads) > 0 {
+		// One ReadIndex round at a time, as etcd's read loop does: reads
+		// that arrive during a round share the next one, so a burst of
+		// readers costs a few quorum heartbeats rather than one each.
+		if len(n.pendingReads) > 0 && len(n.readBatches) == 0 {
 			n.issueRead(n.pendingReads)
 			n.pendingReads = nil
 		}

@@ -123,7 +123,6 @@ func runCached(ctx context.Context, opts Options, dir string, patterns []string)
 		}
 	}
 	res := &Result{Packages: len(pkgs)}
-	seen := map[string]bool{}
 	for _, e := range entries {
 		if e.hit {
 			c.nolint.parseFiles(fset, parseDirectiveFiles(fset, e.src), c.rel)
@@ -134,11 +133,6 @@ func runCached(ctx context.Context, opts Options, dir string, patterns []string)
 			}
 		}
 		for _, f := range e.findings {
-			key := f.Rule + "\x00" + f.Location.String() + "\x00" + f.Message
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
 			c.add(f)
 		}
 	}
@@ -300,13 +294,17 @@ func readExport(ip *packages.Package, fset *token.FileSet, imports map[string]*t
 	return gcexportdata.Read(r, fset, imports, ip.PkgPath)
 }
 
-// typeErrors reports packages that did not parse or type-check.
+// typeErrors reports the packages of pkgs that did not load, parse or
+// type-check, each path once (with tests, a package and its test variant
+// share a path and their errors).
 func typeErrors(pkgs []*packages.Package) error {
 	lerr := &LoadError{}
+	seen := map[string]bool{}
 	for _, p := range pkgs {
-		if len(p.Errors) == 0 {
+		if len(p.Errors) == 0 || seen[p.PkgPath] {
 			continue
 		}
+		seen[p.PkgPath] = true
 		lerr.Packages = append(lerr.Packages, p.PkgPath)
 		for _, e := range p.Errors {
 			lerr.Errors = append(lerr.Errors, e.Error())

@@ -181,45 +181,24 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	for _, p := range pkgs {
 		c.nolint.parse(p, c.rel)
 	}
-	seen := map[string]bool{}
 	for _, act := range graph.Roots {
 		if act.Err != nil {
 			return nil, fmt.Errorf("analyzer %s on %s: %w", act.Analyzer.Name, act.Package.PkgPath, act.Err)
 		}
 		for _, d := range act.Diagnostics {
-			f := c.finding(act.Package, act.Analyzer.Name, d)
-			// With Tests, a package is analysed twice (with and without its
-			// tests): report each finding once.
-			key := f.Rule + "\x00" + f.Location.String() + "\x00" + f.Message
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
-			c.add(f)
+			c.add(c.finding(act.Package, act.Analyzer.Name, d))
 		}
 	}
 	c.finish(res)
 	return res, nil
 }
 
+// loadErrors reports every package in the import graph of pkgs that did
+// not load, parse or type-check.
 func loadErrors(pkgs []*packages.Package) error {
-	lerr := &LoadError{}
-	seen := map[string]bool{}
-	packages.Visit(pkgs, nil, func(p *packages.Package) {
-		if len(p.Errors) == 0 || seen[p.PkgPath] {
-			return
-		}
-		seen[p.PkgPath] = true
-		lerr.Packages = append(lerr.Packages, p.PkgPath)
-		for _, e := range p.Errors {
-			lerr.Errors = append(lerr.Errors, e.Error())
-		}
-	})
-	if len(lerr.Packages) == 0 {
-		return nil
-	}
-	sort.Strings(lerr.Packages)
-	return lerr
+	var all []*packages.Package
+	packages.Visit(pkgs, nil, func(p *packages.Package) { all = append(all, p) })
+	return typeErrors(all)
 }
 
 // collector turns diagnostics into findings and applies suppressions.
@@ -227,6 +206,7 @@ type collector struct {
 	dir      string
 	opts     Options
 	findings []Finding
+	seen     map[string]bool // rule, location and message of each finding added
 	nolint   *directives
 	excluded int
 	nolinted int
@@ -235,7 +215,7 @@ type collector struct {
 }
 
 func newCollector(dir string, opts Options) *collector {
-	c := &collector{dir: dir, opts: opts, ran: map[string]bool{}}
+	c := &collector{dir: dir, opts: opts, ran: map[string]bool{}, seen: map[string]bool{}}
 	for _, a := range opts.Analyzers {
 		c.ran[a.Name] = true
 	}
@@ -297,7 +277,14 @@ func (c *collector) finding(pkg *packages.Package, rule string, d analysis.Diagn
 	return f
 }
 
+// add records f once: with Tests, a package is analysed twice (with and
+// without its tests) and reports the same findings both times.
 func (c *collector) add(f Finding) {
+	key := f.Rule + "\x00" + f.Location.String() + "\x00" + f.Message
+	if c.seen[key] {
+		return
+	}
+	c.seen[key] = true
 	if c.isExcluded(f.Location.File) {
 		c.excluded++
 		return

@@ -10,35 +10,15 @@ import (
 	"github.com/gocli/gocli/internal/cli"
 	"github.com/gocli/gocli/internal/cli/command"
 	"github.com/gocli/gocli/internal/cli/iostreams"
+	"github.com/gocli/gocli/internal/cli/lint"
 )
 
 // TestOutputFlagThroughRoot runs the real command tree: lint's local
 // --output shadows the global -o/--output format flag, -o json still
 // selects JSON, and the deprecated --output-file still writes the file.
 func TestOutputFlagThroughRoot(t *testing.T) {
-	dir := t.TempDir()
+	dir := lint.LeakyModule(t)
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "xdg"))
-	write := func(name, body string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("go.mod", "module leaky\n\ngo 1.26\n")
-	write("l.go", `package leaky
-
-import "context"
-
-func F(ctx context.Context) int {
-	ch := make(chan int)
-	go func() { ch <- 1 }()
-	select {
-	case v := <-ch:
-		return v
-	case <-ctx.Done():
-		return 0
-	}
-}
-`)
 	run := func(args ...string) (code int, stdout, stderr string) {
 		f := command.New()
 		ios, _, out, errOut := iostreams.Test()

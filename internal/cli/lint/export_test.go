@@ -1,0 +1,4 @@
+package lint
+
+// LeakyModule gives the external tests the same leaking module.
+var LeakyModule = leakyModule

@@ -766,8 +766,7 @@ func (n *Node) handleReady(rd raft.Ready) error {
 	// to apply in local messages; the rest go out now. Anything that must
 	// wait for the disk (a follower's append acknowledgement, a vote) is a
 	// response inside the MsgStorageAppend, delivered by onStable.
-	out := rd.Messages[:0:0]
-	var applies []*raftpb.Message
+	var out, applies []*raftpb.Message
 	for _, m := range rd.Messages {
 		switch m.GetTo() {
 		case raft.LocalAppendThread:

@@ -97,29 +97,27 @@ func (p *persister) write(msgs []*raftpb.Message) error {
 	n := p.n
 	n.walMu.Lock()
 	defer n.walMu.Unlock()
-	sync := false
+	mustSync := false
 	for _, m := range msgs {
-		if snap := m.GetSnapshot(); snap != nil && !raft.IsEmptySnap(snap) {
-			if err := n.saveSnapshot(snap); err != nil {
+		if !raft.IsEmptySnap(m.GetSnapshot()) {
+			if err := n.saveSnapshot(m.GetSnapshot()); err != nil {
 				return err
 			}
 		}
 		hs := hardStateOf(m)
 		// As raft.MustSync: new entries, a new term or a vote must be
 		// durable before anyone hears of them; a commit index need not.
+		if len(m.GetEntries()) > 0 || hs != nil && raft.MustSync(hs, p.prevHS, 0) {
+			mustSync = true
+		}
 		if hs != nil {
-			if raft.MustSync(hs, p.prevHS, len(m.GetEntries())) {
-				sync = true
-			}
 			p.prevHS = hs
-		} else if len(m.GetEntries()) > 0 {
-			sync = true
 		}
 		if err := n.wal.Save(hs, m.GetEntries(), false); err != nil {
 			return fmt.Errorf("persist raft state: %w", err)
 		}
 	}
-	if sync {
+	if mustSync {
 		if err := n.wal.Sync(); err != nil {
 			return fmt.Errorf("persist raft state: %w", err)
 		}
@@ -136,7 +134,7 @@ func (n *Node) onStable(b stableBatch) error {
 	}
 	var out []*raftpb.Message
 	for _, m := range b.msgs {
-		if snap := m.GetSnapshot(); snap != nil && !raft.IsEmptySnap(snap) {
+		if snap := m.GetSnapshot(); !raft.IsEmptySnap(snap) {
 			if err := n.storage.ApplySnapshot(snap); err != nil && !errors.Is(err, raft.ErrSnapOutOfDate) {
 				return fmt.Errorf("install received snapshot: %w", err)
 			}

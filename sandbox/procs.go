@@ -27,9 +27,9 @@ var procs struct {
 }
 
 // nodeStarted grows GOMAXPROCS to the CPU default plus one per running
-// node, at most twice the default. An explicit GOMAXPROCS in the environment is left alone, and
-// GOMAXPROCS never shrinks when nodes stop: resizing stops the world, and
-// the extra Ps cost nothing while idle.
+// node, at most twice the default. An explicit GOMAXPROCS in the
+// environment is left alone, and GOMAXPROCS never shrinks when nodes stop:
+// resizing stops the world, and the extra Ps cost nothing while idle.
 func nodeStarted() {
 	procs.Lock()
 	defer procs.Unlock()

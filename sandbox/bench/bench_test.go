@@ -2,7 +2,6 @@ package bench_test
 
 import (
 	"context"
-	"runtime"
 	"testing"
 	"time"
 
@@ -104,9 +103,6 @@ func BenchmarkPut(b *testing.B) {
 // from 8 clients. It reports p50 and p99 (goal: p99 under 8.3 ms) and
 // the CPU the whole process spent per put.
 func BenchmarkRate10Nodes(b *testing.B) {
-	// The nodes raise GOMAXPROCS (see sandbox/procs.go); give the testing
-	// package back the value it set.
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	c := sandboxtest.NewCluster(b, 10, sandbox.Options{Tick: 100 * time.Millisecond})
 	cpu0 := cpuTime(b)
 	r, err := bench.Run(context.Background(), bench.Options{Endpoints: c.Spec().Endpoints(), Op: "put",

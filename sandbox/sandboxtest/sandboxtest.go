@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -29,6 +30,11 @@ func NewCluster(t testing.TB, n int, opts ...sandbox.Options) *sandbox.Cluster {
 	}
 	ownDir := o.Dir == ""
 	o.Nodes = n
+	// The nodes raise GOMAXPROCS (sandbox/procs.go); give the testing
+	// package back its value once the cluster is gone (cleanups run last
+	// in, first out).
+	procs := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(procs) })
 	if o.Tick == 0 {
 		o.Tick = 20 * time.Millisecond
 	}

@@ -12,24 +12,13 @@ import (
 // closed or reset connection reads EOF or an error at once, a live idle
 // one has nothing to read (EAGAIN). Anything unexpected counts as dead.
 func idleConnAlive(c net.Conn) bool {
-	for {
-		u, ok := c.(interface{ NetConn() net.Conn })
-		if !ok {
-			break
-		}
-		c = u.NetConn()
-	}
-	sc, ok := c.(syscall.Conn)
-	if !ok {
+	raw := rawSocket(c)
+	if raw == nil {
 		return true // not a socket we can look at: let the request find out
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
-		return false
 	}
 	alive := false
 	var buf [1]byte
-	err = raw.Read(func(fd uintptr) bool {
+	err := raw.Read(func(fd uintptr) bool {
 		// Data (n = 1) on an idle connection or EOF (n = 0) both mean
 		// it cannot carry a new request.
 		_, _, rerr := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)

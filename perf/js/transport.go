@@ -12,6 +12,7 @@ import (
 	"net/http/httptrace"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/net/http/httpguts"
@@ -48,8 +49,13 @@ type directConn struct {
 	conn net.Conn
 	br   *bufio.Reader
 	bw   *bufio.Writer
-	key  string
-	hc   headerCache
+	// w is the writer under bw.
+	w connWriter
+	// raw is the socket under conn, for sendAwait; nil where the
+	// platform does not give one.
+	raw syscall.RawConn
+	key string
+	hc  headerCache
 	// idleAt is when the connection last went back to the idle list.
 	idleAt time.Time
 	// deadline is the connection's read and write deadline.
@@ -306,6 +312,7 @@ func (t *directTransport) roundTrip(ctx context.Context, scope *requestScope, tr
 	// unless the script set Accept-Encoding (or Range) itself.
 	gz := req.Method != http.MethodHead && headerFirst(req.Header, "Accept-Encoding") == "" && headerFirst(req.Header, "Range") == "" && !t.fallback.DisableCompression
 	var err error
+	written := c.w.written
 	if fastWritable(req) {
 		err = writeRequest(c.bw, req, gz)
 	} else {
@@ -317,10 +324,18 @@ func (t *directTransport) roundTrip(ctx context.Context, scope *requestScope, tr
 			delete(req.Header, "Accept-Encoding")
 		}
 	}
-	if err == nil {
+	switch {
+	case err != nil:
+		tm.wrote = time.Now()
+	case c.raw != nil && trace == nil && c.w.written == written && c.br.Buffered() == 0:
+		// The whole request is in the buffer, nothing of an earlier
+		// response is (see sendAwait), and no WroteRequest hook wants
+		// to be called before the response arrives.
+		err = c.sendAwait(&tm.wrote)
+	default:
 		err = c.bw.Flush()
+		tm.wrote = time.Now()
 	}
-	tm.wrote = time.Now()
 	if trace != nil && trace.WroteRequest != nil {
 		trace.WroteRequest(httptrace.WroteRequestInfo{Err: err})
 	}
@@ -502,7 +517,10 @@ func (g *gzipBody) Close() error { return g.body.Close() }
 // loop; a server closing a connection within this time of its last
 // response (without saying so) is rare. So is one sending bytes after a
 // response, which a check would have caught: the next request then reads
-// them as its response and fails.
+// them as its response and fails (when the server answers it; if it only
+// half-closes and never answers, sendAwait waits out the request's
+// timeout, since the readiness those bytes or the close signalled was
+// reset before the request went out).
 const recentIdle = 100 * time.Millisecond
 
 // getConn returns an idle connection to key, or dials one. replay says
@@ -536,7 +554,86 @@ func (t *directTransport) getConn(ctx context.Context, scope *requestScope, key 
 	if err != nil {
 		return nil, false, err
 	}
-	return &directConn{conn: conn, br: bufio.NewReaderSize(conn, 4096), bw: bufio.NewWriterSize(conn, 4096), key: key}, false, nil
+	c := &directConn{conn: conn, br: bufio.NewReaderSize(conn, 4096), raw: rawSocket(conn), key: key}
+	c.w.conn = conn
+	c.bw = bufio.NewWriterSize(&c.w, 4096)
+	return c, false, nil
+}
+
+// connWriter is the writer under a direct connection's bufio.Writer. It
+// counts what it wrote, so that the transport can tell whether a request
+// went out in one flush; while fd is set, it writes with system calls on
+// that socket (see sendAwait).
+type connWriter struct {
+	conn    net.Conn
+	fd      uintptr
+	raw     bool
+	written int64
+}
+
+func (w *connWriter) Write(p []byte) (int, error) {
+	n := 0
+	if w.raw {
+		n = rawWrite(w.fd, p)
+		if wc, ok := w.conn.(writeCounter); ok && n > 0 {
+			wc.countWritten(n)
+		}
+	}
+	if n < len(p) {
+		m, err := w.conn.Write(p[n:])
+		n += m
+		if err != nil {
+			w.written += int64(n)
+			return n, err
+		}
+	}
+	w.written += int64(n)
+	return n, nil
+}
+
+// writeCounter is a connection that counts the bytes written through it
+// (data_sent): writes made on its socket directly are added with
+// countWritten.
+type writeCounter interface {
+	countWritten(n int)
+}
+
+// sendAwait flushes the request buffered in c.bw and waits until the
+// socket is readable, saving the read system call that a read right after
+// the write would spend finding nothing (about one per request on a
+// loopback server). The flush happens inside a raw read, on its first
+// call, because the poller forgets the socket's readiness when a read
+// starts: a response that arrived before the wait began would be missed
+// (the poller is edge-triggered) and the wait would last until the
+// deadline. Inside the raw read, the first byte of the request leaves
+// after that reset, so the response's arrival wakes the wait. The caller
+// must have written nothing of this request to the connection before
+// (the whole request is in the buffer: a server may answer before it has
+// read all of a request). A wait that ends in an error (deadline, abort,
+// closed connection) is left for the read that follows to report, in the
+// form a read reports it. wrote is set when the request has been written.
+func (c *directConn) sendAwait(wrote *time.Time) error {
+	called := false
+	var err error
+	c.raw.Read(func(fd uintptr) bool { //nolint:errcheck // the read that follows reports why the wait ended
+		if called {
+			return true
+		}
+		called = true
+		c.w.fd, c.w.raw = fd, true
+		err = c.bw.Flush()
+		c.w.raw = false
+		*wrote = time.Now()
+		// Wait for the response unless the write failed.
+		return err != nil
+	})
+	if !called {
+		// The raw read failed before calling (a deadline passed, the
+		// connection closed): flush as usual, which reports it.
+		err = c.bw.Flush()
+		*wrote = time.Now()
+	}
+	return err
 }
 
 // release ends a request on c: the connection goes back to the idle list

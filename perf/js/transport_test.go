@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -466,4 +467,67 @@ func TestCoarseDeadline(t *testing.T) {
 			t.Errorf("timeout %v: deadline moved from %v to %v", timeout, d.Sub(start), later.Sub(start))
 		}
 	}
+}
+
+// The direct path sends a request from inside a raw read and then waits for
+// the response (sendAwait): responses that arrive at once, requests
+// flushed in part before the wait (a body larger than the buffer) and a
+// server answering before it read the body all end with the response,
+// none with the timeout; and data_sent counts what the server received.
+func TestDirectTransportSendAwait(t *testing.T) {
+	var received atomic.Int64
+	addr := tcpServer(t, func(c net.Conn) {
+		br := bufio.NewReader(countingReader{c, &received})
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			switch req.URL.Path {
+			case "/early":
+				// Answer before reading the body.
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly")
+				io.Copy(io.Discard, req.Body)
+				continue
+			}
+			n, _ := io.Copy(io.Discard, req.Body)
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(len(strconv.FormatInt(n, 10)))+"\r\n\r\n"+strconv.FormatInt(n, 10))
+		}
+	})
+	env := newEnv(t, map[string]string{"BASE_URL": "http://" + addr})
+	err := runOnce(t, context.Background(), env, assertJS+`
+import http from 'k6/http';
+export default function () {
+  for (let i = 0; i < 2000; i++) {
+    const r = http.get(__ENV.BASE_URL + '/', { timeout: '5s' });
+    assert(r.status === 200 && r.body === '0', 'get ' + i + ': ' + r.status + ' ' + r.error);
+  }
+  const big = 'x'.repeat(20000);
+  let r = http.post(__ENV.BASE_URL + '/', big, { timeout: '5s' });
+  assert(r.status === 200 && r.body === '20000', 'large post: ' + r.status + ' ' + r.body + ' ' + r.error);
+  r = http.post(__ENV.BASE_URL + '/early', big, { timeout: '5s' });
+  assert(r.status === 200 && r.body === 'early', 'early answer: ' + r.status + ' ' + r.error);
+  r = http.post(__ENV.BASE_URL + '/', 'small', { timeout: '5s' });
+  assert(r.status === 200 && r.body === '5', 'post after an early answer: ' + r.status + ' ' + r.body + ' ' + r.error);
+}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The server has read everything once the last response arrived.
+	if sent, got := env.Store.Total("data_sent"), float64(received.Load()); sent != got {
+		t.Errorf("data_sent = %v, the server received %v bytes", sent, got)
+	}
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }

@@ -653,6 +653,9 @@ func (c *countingConn) Read(b []byte) (int, error) {
 	return n, err
 }
 
+// countWritten counts bytes the transport wrote on the socket itself.
+func (c *countingConn) countWritten(n int) { c.vu.bytesWritten.Add(int64(n)) }
+
 func (c *countingConn) Write(b []byte) (int, error) {
 	n, err := c.Conn.Write(b)
 	c.vu.bytesWritten.Add(int64(n))

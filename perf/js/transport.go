@@ -54,8 +54,14 @@ type directConn struct {
 	// raw is the socket under conn, for sendAwait; nil where the
 	// platform does not give one.
 	raw syscall.RawConn
-	key string
-	hc  headerCache
+	// await is sendAwait's callback, made once per connection (a
+	// closure per request would be an allocation), and its state.
+	await       func(fd uintptr) bool
+	awaitCalled bool
+	awaitErr    error
+	awaitWrote  time.Time
+	key         string
+	hc          headerCache
 	// idleAt is when the connection last went back to the idle list.
 	idleAt time.Time
 	// deadline is the connection's read and write deadline.
@@ -331,7 +337,7 @@ func (t *directTransport) roundTrip(ctx context.Context, scope *requestScope, tr
 		// The whole request is in the buffer, nothing of an earlier
 		// response is (see sendAwait), and no WroteRequest hook wants
 		// to be called before the response arrives.
-		err = c.sendAwait(&tm.wrote)
+		tm.wrote, err = c.sendAwait()
 	default:
 		err = c.bw.Flush()
 		tm.wrote = time.Now()
@@ -555,6 +561,7 @@ func (t *directTransport) getConn(ctx context.Context, scope *requestScope, key 
 		return nil, false, err
 	}
 	c := &directConn{conn: conn, br: bufio.NewReaderSize(conn, 4096), raw: rawSocket(conn), key: key}
+	c.await = c.sendInRead
 	c.w.conn = conn
 	c.bw = bufio.NewWriterSize(&c.w, 4096)
 	return c, false, nil
@@ -611,29 +618,32 @@ type writeCounter interface {
 // (the whole request is in the buffer: a server may answer before it has
 // read all of a request). A wait that ends in an error (deadline, abort,
 // closed connection) is left for the read that follows to report, in the
-// form a read reports it. wrote is set when the request has been written.
-func (c *directConn) sendAwait(wrote *time.Time) error {
-	called := false
-	var err error
-	c.raw.Read(func(fd uintptr) bool { //nolint:errcheck // the read that follows reports why the wait ended
-		if called {
-			return true
-		}
-		called = true
-		c.w.fd, c.w.raw = fd, true
-		err = c.bw.Flush()
-		c.w.raw = false
-		*wrote = time.Now()
-		// Wait for the response unless the write failed.
-		return err != nil
-	})
-	if !called {
+// form a read reports it. wrote is when the request had been written.
+func (c *directConn) sendAwait() (wrote time.Time, err error) {
+	c.awaitCalled, c.awaitErr = false, nil
+	c.raw.Read(c.await) //nolint:errcheck // the read that follows reports why the wait ended
+	if !c.awaitCalled {
 		// The raw read failed before calling (a deadline passed, the
 		// connection closed): flush as usual, which reports it.
-		err = c.bw.Flush()
-		*wrote = time.Now()
+		err := c.bw.Flush()
+		return time.Now(), err
 	}
-	return err
+	return c.awaitWrote, c.awaitErr
+}
+
+// sendInRead is the raw read's callback of sendAwait: the first call
+// writes the request, the second (the socket is readable) ends the wait.
+func (c *directConn) sendInRead(fd uintptr) bool {
+	if c.awaitCalled {
+		return true
+	}
+	c.awaitCalled = true
+	c.w.fd, c.w.raw = fd, true
+	c.awaitErr = c.bw.Flush()
+	c.w.raw = false
+	c.awaitWrote = time.Now()
+	// Wait for the response unless the write failed.
+	return c.awaitErr != nil
 }
 
 // release ends a request on c: the connection goes back to the idle list

@@ -79,13 +79,26 @@ type pool struct {
 
 type vuHandle struct {
 	vu    *js.VU
-	iters map[string]int64 // per scenario, for __ITER
+	iters map[string]*int64 // per scenario, for __ITER
+	// scenario and iter are the last scenario run and its counter: a VU
+	// usually stays in one, and two map operations per iteration showed
+	// in profiles.
+	scenario string
+	iter     *int64
 }
 
 // RunIteration runs one iteration with the VU's own __ITER for the scenario.
 func (h *vuHandle) RunIteration(ctx context.Context, scenario, exec string) error {
-	n := h.iters[scenario]
-	h.iters[scenario] = n + 1
+	if h.iter == nil || scenario != h.scenario {
+		p := h.iters[scenario]
+		if p == nil {
+			p = new(int64)
+			h.iters[scenario] = p
+		}
+		h.scenario, h.iter = scenario, p
+	}
+	n := *h.iter
+	*h.iter = n + 1
 	return h.vu.RunIteration(ctx, js.Iteration{Scenario: scenario, Exec: exec, Iter: n})
 }
 
@@ -110,7 +123,7 @@ func (p *pool) New(ctx context.Context) (executor.VU, error) {
 	if err := vu.SetSetupData(p.setup); err != nil {
 		return nil, err
 	}
-	h := &vuHandle{vu: vu, iters: map[string]int64{}}
+	h := &vuHandle{vu: vu, iters: map[string]*int64{}}
 	p.mu.Lock()
 	p.all = append(p.all, h)
 	p.mu.Unlock()

@@ -416,3 +416,41 @@ func TestSegmentShares(t *testing.T) {
 		t.Error("3/2 accepted")
 	}
 }
+
+// __ITER counts each scenario's iterations of a VU on their own.
+func TestVUHandleIterPerScenario(t *testing.T) {
+	prg, err := js.Compile("iter.js", []byte(`
+import { Counter } from 'k6/metrics';
+const iter = new Counter('iter');
+export default function () { iter.add(1, { i: String(__ITER) }); }
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := metrics.NewRegistry()
+	store := metrics.NewStore(reg, time.Now())
+	vu, err := js.NewVU(prg, &js.Env{Registry: reg, Store: store}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(vu.Close)
+	h := &vuHandle{vu: vu, iters: map[string]*int64{}}
+	for _, sc := range []string{"a", "a", "b", "a", "b", "c"} {
+		if err := h.RunIteration(context.Background(), sc, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]map[string]float64{"a": {"0": 1, "1": 1, "2": 1}, "b": {"0": 1, "1": 1}, "c": {"0": 1}}
+	for sc, iters := range want {
+		for i, n := range iters {
+			_, k, _ := store.Query("iter", map[string]string{"scenario": sc, "i": i})
+			if k.Sum != n {
+				t.Errorf("scenario %s, __ITER %s: %v iterations, want %v", sc, i, k.Sum, n)
+			}
+		}
+		_, k, _ := store.Query("iter", map[string]string{"scenario": sc})
+		if k.Sum != float64(len(iters)) {
+			t.Errorf("scenario %s: %v iterations, want %v", sc, k.Sum, len(iters))
+		}
+	}
+}

@@ -93,12 +93,15 @@ type VU struct {
 
 	// The context whose end interrupts the VU (see watch); running says
 	// whether script code runs now. watchMu orders the two.
-	watchMu       sync.Mutex
-	running       bool
-	watchCtx      context.Context
-	stopWatch     func() bool
-	trace         *reqTrace
-	samples       []metrics.Sample
+	watchMu   sync.Mutex
+	running   bool
+	watchCtx  context.Context
+	stopWatch func() bool
+	trace     *reqTrace
+	samples   []metrics.Sample
+	// seriesCache finds the store's series of the samples (see
+	// metrics.SeriesCache).
+	seriesCache   metrics.SeriesCache
 	tagCache      map[tagKey]*metrics.TagSet
 	reqTagCache   map[reqTagKey]*metrics.TagSet
 	builtinMetric map[string]*metrics.Metric
@@ -627,7 +630,7 @@ func (vu *VU) flush() {
 	if len(vu.samples) == 0 {
 		return
 	}
-	vu.env.Store.Add(time.Now(), vu.samples...)
+	vu.env.Store.AddCached(time.Now(), &vu.seriesCache, vu.samples...)
 	vu.samples = vu.samples[:0]
 }
 

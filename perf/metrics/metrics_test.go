@@ -247,3 +247,64 @@ func TestRegistryMetricNames(t *testing.T) {
 		}
 	}
 }
+
+// A SeriesCache gives the same result as the store's own lookup: batches
+// whose samples change places, tag sets equal by value but not by pointer,
+// nil tags, a second store and a store replaced by UnmarshalJSON.
+func TestAddCachedMatchesAdd(t *testing.T) {
+	reg := NewRegistry()
+	m, err := reg.New("reqs", Counter, Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := reg.New("dur", Trend, Time)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := NewTagSet(map[string]string{"name": "a"})
+	a2 := NewTagSet(map[string]string{"name": "a"}) // same tags, another pointer
+	b := NewTagSet(map[string]string{"name": "b"})
+	batches := [][]Sample{
+		{{m, a, 1}, {d, a, 10}, {m, nil, 1}},
+		{{m, a, 1}, {d, a, 20}, {m, nil, 1}},
+		{{d, a, 30}, {m, a, 1}},                                     // places swapped
+		{{m, b, 1}, {d, a2, 40}, {m, a, 1}, {m, nil, 1}, {d, b, 5}}, // longer
+		{{m, a2, 1}},
+	}
+	now := time.Now()
+	plain, cached, other := NewStore(reg, now), NewStore(reg, now), NewStore(reg, now)
+	var c SeriesCache
+	for _, batch := range batches {
+		plain.Add(now, batch...)
+		cached.AddCached(now, &c, batch...)
+		other.AddCached(now, &c, batch[:1]...) // the cache moves between stores
+	}
+	plain.SetEnd(now.Add(time.Second))
+	cached.SetEnd(now.Add(time.Second))
+	want, err := json.Marshal(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := json.Marshal(cached)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("with a cache:\n%s\nwithout:\n%s", got, want)
+	}
+	if n := other.Total("reqs"); n != 4 {
+		t.Errorf("second store: reqs = %v, want 4", n)
+	}
+
+	// A store whose contents UnmarshalJSON replaced does not take series
+	// from a cache filled before.
+	cached.AddCached(now, &c, batches[0]...)
+	if err := cached.UnmarshalJSON(want); err != nil {
+		t.Fatal(err)
+	}
+	m2, _ := cached.Registry.Get("reqs")
+	cached.AddCached(now, &c, Sample{m2, a, 1})
+	if n := cached.Total("reqs"); n != plain.Total("reqs")+1 {
+		t.Errorf("after UnmarshalJSON: reqs = %v, want %v", n, plain.Total("reqs")+1)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -53,7 +54,23 @@ type Runner struct {
 	// OnStart is called once the VUs are initialized, with the scenarios
 	// that will run.
 	OnStart func([]executor.Config)
+	// GCPercent, when above zero, is the garbage collector's setting
+	// (as GOGC) while the run lasts; the previous one is restored after.
+	// The process-wide setting is the caller's to decide: a command
+	// running one test sets it, a program running several side by side
+	// leaves it at zero.
+	GCPercent int
 }
+
+// DefaultGCPercent is the garbage collector setting `gocli perf run` uses
+// unless GOGC is set. A VU's iteration allocates a few kilobytes and keeps
+// little, so with Go's default of 100 a 64-VU run collected about seven
+// times a second for a live heap of 6 MB; at 400 it collects a quarter as
+// often, saving about 3% of the CPU time per request, and the heap grows
+// to five times the live one instead of twice: with 1000 VUs looping on
+// a GET, 0.18 MB of peak RSS per VU instead of 0.13 (idle VUs: no
+// change). A script that keeps much per VU can set GOGC=100.
+const DefaultGCPercent = 400
 
 // ScriptError is returned for problems the user must fix in the script.
 type ScriptError = js.ScriptError
@@ -193,6 +210,9 @@ func (p *pool) prefill(ctx context.Context, n int) error {
 // ctx was cancelled (Summary.Interrupted); errors are for scripts and
 // options that could not run.
 func (r Runner) Run(ctx context.Context) (*Summary, error) {
+	if r.GCPercent > 0 {
+		defer debug.SetGCPercent(debug.SetGCPercent(r.GCPercent))
+	}
 	prg, err := js.CompileFile(r.Script)
 	if err != nil {
 		return nil, err

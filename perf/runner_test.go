@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"runtime/debug"
+	rtmetrics "runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gocli/gocli/perf/executor"
 	"github.com/gocli/gocli/perf/js"
 	"github.com/gocli/gocli/perf/metrics"
 )
@@ -452,5 +455,36 @@ export default function () { iter.add(1, { i: String(__ITER) }); }
 		if k.Sum != float64(len(iters)) {
 			t.Errorf("scenario %s: %v iterations, want %v", sc, k.Sum, len(iters))
 		}
+	}
+}
+
+// Runner.GCPercent holds while the run lasts and the previous setting
+// comes back after it.
+func TestRunnerGCPercent(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	t.Cleanup(srv.Close)
+	prev := debug.SetGCPercent(150)
+	t.Cleanup(func() { debug.SetGCPercent(prev) })
+	gogc := func() uint64 {
+		s := []rtmetrics.Sample{{Name: "/gc/gogc:percent"}}
+		rtmetrics.Read(s)
+		return s[0].Value.Uint64()
+	}
+	var during uint64
+	_, err := Runner{
+		Script:    "testdata/trivial.js",
+		Env:       map[string]string{"BASE_URL": srv.URL},
+		Overrides: Overrides{VUs: 1, Iterations: 1},
+		GCPercent: 400,
+		OnStart:   func([]executor.Config) { during = gogc() },
+	}.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if during != 400 {
+		t.Errorf("GOGC during the run = %d, want 400", during)
+	}
+	if after := gogc(); after != 150 {
+		t.Errorf("GOGC after the run = %d, want 150 (restored)", after)
 	}
 }

@@ -210,6 +210,11 @@ func (o *RunOptions) runner() (*perf.Runner, error) {
 		Overrides: perf.Overrides{VUs: o.VUs, Duration: o.Duration, Iterations: o.Iterations, Stages: stages},
 		Segment:   seg,
 	}
+	// GOGC in the environment is the user's choice (see
+	// perf.DefaultGCPercent).
+	if _, ok := os.LookupEnv("GOGC"); !ok {
+		r.GCPercent = perf.DefaultGCPercent
+	}
 	switch {
 	case o.URL != "":
 		env["BASE_URL"] = strings.TrimRight(o.URL, "/")

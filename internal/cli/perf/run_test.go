@@ -19,6 +19,7 @@ import (
 	"github.com/gocli/gocli/internal/cli/command/commandtest"
 	"github.com/gocli/gocli/internal/cli/iostreams"
 	"github.com/gocli/gocli/internal/config"
+	"github.com/gocli/gocli/perf"
 )
 
 func TestNewCmdRun(t *testing.T) {
@@ -303,4 +304,25 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// perf run collects garbage less often than Go's default unless GOGC is
+// set, which is the user's choice.
+func TestRunGCPercent(t *testing.T) {
+	t.Setenv("GOGC", "50") // restored after the test
+	o := &RunOptions{Script: "x.js", URL: "http://127.0.0.1:1", Env: []string{}}
+	r, err := o.runner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.GCPercent != 0 {
+		t.Errorf("with GOGC set: GCPercent = %d, want 0 (the environment's setting)", r.GCPercent)
+	}
+	os.Unsetenv("GOGC")
+	if r, err = o.runner(); err != nil {
+		t.Fatal(err)
+	}
+	if r.GCPercent != perf.DefaultGCPercent {
+		t.Errorf("without GOGC: GCPercent = %d, want %d", r.GCPercent, perf.DefaultGCPercent)
+	}
 }

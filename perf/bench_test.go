@@ -30,11 +30,17 @@ func trivialServer(b *testing.B) *httptest.Server {
 //
 // PERF_BENCH_URL points it at an external server instead (for profiling the
 // client alone). cpu-µs/req is the process's CPU time per request, which
-// depends far less on other load on the machine than req/s does.
+// depends far less on other load on the machine than req/s does. The
+// garbage collector runs as in `gocli perf run`: DefaultGCPercent unless
+// GOGC is set.
 func BenchmarkHTTPGet64VUs(b *testing.B) {
 	url := os.Getenv("PERF_BENCH_URL")
 	if url == "" {
 		url = trivialServer(b).URL
+	}
+	gc := DefaultGCPercent
+	if _, ok := os.LookupEnv("GOGC"); ok {
+		gc = 0
 	}
 	for i := 0; i < b.N; i++ {
 		cpu0 := cpuTime()
@@ -42,6 +48,7 @@ func BenchmarkHTTPGet64VUs(b *testing.B) {
 			Script:    "testdata/trivial.js",
 			Env:       map[string]string{"BASE_URL": url},
 			Overrides: Overrides{VUs: 64, Duration: 5 * time.Second},
+			GCPercent: gc,
 		}.Run(context.Background())
 		if err != nil {
 			b.Fatal(err)

@@ -62,7 +62,10 @@ type directConn struct {
 	awaitWrote  time.Time
 	key         string
 	hc          headerCache
-	// idleAt is when the connection last went back to the idle list.
+	// idleAt is when the connection last received the first byte of a
+	// response: the reference for recentIdle once it is idle again
+	// (earlier than its return to the idle list by the time the body
+	// took, which errs on the side of checking it).
 	idleAt time.Time
 	// deadline is the connection's read and write deadline.
 	deadline time.Time
@@ -352,6 +355,7 @@ func (t *directTransport) roundTrip(ctx context.Context, scope *requestScope, tr
 		return fail(err, true, true)
 	}
 	tm.firstByte = time.Now()
+	c.idleAt = tm.firstByte
 	if trace != nil && trace.GotFirstResponseByte != nil {
 		trace.GotFirstResponseByte()
 	}
@@ -652,7 +656,6 @@ func (t *directTransport) release(c *directConn, keep bool) {
 	t.mu.Lock()
 	delete(t.inflight, c)
 	if keep && !c.aborted && len(t.idle[c.key]) < t.maxIdle {
-		c.idleAt = time.Now()
 		t.idle[c.key] = append(t.idle[c.key], c)
 		c = nil
 	}

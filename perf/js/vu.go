@@ -321,11 +321,21 @@ type strictModule struct {
 	spec string
 	vals map[string]goja.Value
 	keys []string
+	// lastKey and lastVal are the last property read: a script reads
+	// the same one (http.get) request after request, and comparing a
+	// short string costs less than the map lookup (a cache miss on the
+	// map's memory with many VUs).
+	lastKey string
+	lastVal goja.Value
 }
 
 // Get implements goja.DynamicObject.
 func (m *strictModule) Get(key string) goja.Value {
+	if m.lastVal != nil && key == m.lastKey {
+		return m.lastVal
+	}
 	if v, ok := m.vals[key]; ok {
+		m.lastKey, m.lastVal = key, v
 		return v
 	}
 	switch key {
@@ -342,6 +352,7 @@ func (m *strictModule) Set(key string, v goja.Value) bool {
 		m.keys = append(m.keys, key)
 	}
 	m.vals[key] = v
+	m.lastVal = nil
 	return true
 }
 
@@ -356,6 +367,7 @@ func (m *strictModule) Delete(key string) bool {
 	if _, ok := m.vals[key]; ok {
 		delete(m.vals, key)
 		m.keys = slices.DeleteFunc(m.keys, func(k string) bool { return k == key })
+		m.lastVal = nil
 	}
 	return true
 }
@@ -477,7 +489,7 @@ func (vu *VU) RunIteration(ctx context.Context, it Iteration) error {
 	end := time.Now()
 	tags := vu.tags(nil)
 	if errors.Is(err, ErrInterrupted) {
-		vu.flush()
+		vu.flushAt(end)
 		return err
 	}
 	if err != nil {
@@ -485,7 +497,7 @@ func (vu *VU) RunIteration(ctx context.Context, it Iteration) error {
 	}
 	vu.add(vu.m.iterations, tags, 1)
 	vu.add(vu.m.iterationDuration, tags, float64(end.Sub(start))/float64(time.Millisecond))
-	vu.flush()
+	vu.flushAt(end)
 	return err
 }
 
@@ -626,11 +638,14 @@ func (vu *VU) add(m *metrics.Metric, tags *metrics.TagSet, v float64) {
 	vu.samples = append(vu.samples, metrics.Sample{Metric: m, Tags: tags, Value: v})
 }
 
-func (vu *VU) flush() {
+func (vu *VU) flush() { vu.flushAt(time.Now()) }
+
+// flushAt hands the buffered samples to the store as taken at now.
+func (vu *VU) flushAt(now time.Time) {
 	if len(vu.samples) == 0 {
 		return
 	}
-	vu.env.Store.AddCached(time.Now(), &vu.seriesCache, vu.samples...)
+	vu.env.Store.AddCached(now, &vu.seriesCache, vu.samples...)
 	vu.samples = vu.samples[:0]
 }
 

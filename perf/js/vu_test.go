@@ -282,3 +282,27 @@ func BenchmarkIteration(b *testing.B) {
 		}
 	}
 }
+
+// A module's default export reads the last property from a cache: writes
+// and deletes must still show.
+func TestStrictModuleCacheFollowsWrites(t *testing.T) {
+	env := newEnv(t, nil)
+	err := runOnce(t, context.Background(), env, assertJS+`
+import http from 'k6/http';
+export default function () {
+  const get = http.get;
+  assert(http.get === get, 'same function twice');
+  http.get = function () { return 'mine'; };
+  assert(http.get() === 'mine', 'assigned property not seen');
+  http.get = get;
+  assert(http.get === get, 'restored property not seen');
+  delete http.get;
+  let msg = '';
+  try { http.get('http://127.0.0.1:1/'); } catch (e) { msg = String(e); }
+  assert(msg.indexOf('k6/http.get is not supported') >= 0, 'deleted property: ' + msg);
+}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -573,8 +573,9 @@ func (t *directTransport) getConn(ctx context.Context, scope *requestScope, key 
 
 // connWriter is the writer under a direct connection's bufio.Writer. It
 // counts what it wrote, so that the transport can tell whether a request
-// went out in one flush; while fd is set, it writes with system calls on
-// that socket (see sendAwait).
+// went out in one flush; while raw is set, it writes with system calls on
+// the socket fd, as far as the socket takes them without blocking, and
+// the rest through conn (see sendAwait).
 type connWriter struct {
 	conn    net.Conn
 	fd      uintptr

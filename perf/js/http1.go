@@ -234,6 +234,49 @@ type headerCache struct {
 	pairs  []headerPair // scratch for one head
 	line   []byte       // scratch for lines longer than the buffer
 	fold   []byte       // scratch for a header line and its continuations
+	// header is the last head's map when nothing changed it after it was
+	// built (see keepHeader): a head whose lines all equal the last one's
+	// gets the same map, which saves building it (a few percent of the
+	// CPU time per request). Responses sharing a map cannot tell: their
+	// heads are equal, and nothing changes a shared map (see ownHeader).
+	header http.Header
+	// shared says that header went to more than one response.
+	shared bool
+}
+
+// keepHeader keeps h, the map readHeader just returned, for the next
+// head, unless the response's processing changed it (framing deletes
+// Transfer-Encoding or Content-Length, Pragma adds Cache-Control): its
+// number of keys must still be its number of lines, no name repeated.
+func (hc *headerCache) keepHeader(h http.Header) {
+	if hc.header != nil && len(h) == len(hc.pairs) {
+		return // the kept map itself, unchanged
+	}
+	hc.header, hc.shared = nil, false
+	if len(h) != len(hc.pairs) || len(hc.pairs) > len(hc.prev) {
+		return
+	}
+	for _, vv := range h {
+		if len(vv) != 1 {
+			return
+		}
+	}
+	hc.header = h
+}
+
+// ownHeader returns h, the map of the response just read, for the caller
+// to change: a copy when earlier responses hold it too. The cache
+// forgets it either way.
+func (hc *headerCache) ownHeader(h http.Header) http.Header {
+	if hc.header == nil {
+		return h
+	}
+	shared := hc.shared
+	hc.header, hc.shared = nil, false
+	if shared {
+		return h.Clone()
+	}
+	return h
 }
 
 // headerLine is a header line as received (raw name), with its canonical
@@ -322,6 +365,8 @@ func readResponse(br *bufio.Reader, hc *headerCache, req *http.Request, resp *ht
 	resp.Status = hc.status
 
 	if resp.Header, err = r.readHeader(); err != nil {
+		// The lines kept for comparison may be this head's in part now.
+		hc.header, hc.shared = nil, false
 		return nil, err
 	}
 	if hp := resp.Header["Pragma"]; len(hp) > 0 && hp[0] == "no-cache" {
@@ -330,8 +375,10 @@ func readResponse(br *bufio.Reader, hc *headerCache, req *http.Request, resp *ht
 		}
 	}
 	if err := frame(resp, req.Method, body); err != nil {
+		hc.header, hc.shared = nil, false
 		return nil, err
 	}
+	hc.keepHeader(resp.Header)
 	return resp, nil
 }
 
@@ -344,6 +391,7 @@ func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 func (r *headReader) readHeader() (http.Header, error) {
 	hc := r.hc
 	hc.pairs = hc.pairs[:0]
+	changed := false
 	if b, err := r.br.Peek(1); err == nil && (b[0] == ' ' || b[0] == '\t') {
 		line, _ := r.readLine()
 		return nil, fmt.Errorf("malformed MIME header initial line: %q", line)
@@ -390,6 +438,9 @@ func (r *headReader) readHeader() (http.Header, error) {
 		if i < len(hc.prev) {
 			hl = hc.prev[i]
 		}
+		if i >= len(hc.prev) || hl.raw == "" || hl.raw != string(k) {
+			changed = true
+		}
 		if hl.raw == "" || hl.raw != string(k) {
 			key, ok := canonicalKey(k)
 			if !ok {
@@ -401,6 +452,7 @@ func (r *headReader) readHeader() (http.Header, error) {
 			}
 		}
 		if hl.val != string(v) || hl.val == "" {
+			changed = true
 			for _, c := range v {
 				if (c < ' ' && c != '\t') || c == 0x7f {
 					return nil, fmt.Errorf("malformed MIME header line: %q", line)
@@ -418,7 +470,13 @@ func (r *headReader) readHeader() (http.Header, error) {
 	}
 	if len(hc.pairs) < len(hc.prev) {
 		hc.prev = hc.prev[:len(hc.pairs)]
+		changed = true
 	}
+	if !changed && hc.header != nil {
+		hc.shared = true
+		return hc.header, nil
+	}
+	hc.header, hc.shared = nil, false
 	h := make(http.Header, len(hc.pairs))
 	vals := make([]string, len(hc.pairs))
 	for i, p := range hc.pairs {

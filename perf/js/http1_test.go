@@ -228,6 +228,70 @@ func TestReadResponseReusesStrings(t *testing.T) {
 	}
 }
 
+// A head equal to the connection's last one gets the last one's map
+// (unchanged); every response of a sequence through one cache reads as it
+// would through a fresh cache, including the earlier ones afterwards:
+// heads that framing or Pragma change, HEAD after GET, a failed head, and
+// a gzip response whose map the transport changes (ownHeader).
+func TestReadResponseReusesHeaderMap(t *testing.T) {
+	plain := "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
+	steps := []struct {
+		method, raw string
+		reuse       bool // the map of the step before
+		gzip        bool // the transport decompresses: it deletes two headers
+	}{
+		{method: "GET", raw: plain},
+		{method: "GET", raw: plain, reuse: true},
+		{method: "HEAD", raw: plain, reuse: true},
+		{method: "GET", raw: plain, reuse: true},
+		{method: "GET", raw: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n2\r\nok\r\n0\r\n\r\n"},
+		{method: "GET", raw: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n2\r\nok\r\n0\r\n\r\n"},
+		{method: "GET", raw: "HTTP/1.1 200 OK\r\nPragma: no-cache\r\nContent-Length: 0\r\n\r\n"},
+		{method: "GET", raw: "HTTP/1.1 200 OK\r\nPragma: no-cache\r\nContent-Length: 0\r\n\r\n"},
+		{method: "GET", raw: "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n"},
+		{method: "GET", raw: "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n"},
+		{method: "GET", raw: plain},
+		{method: "GET", raw: plain, reuse: true},
+		{method: "GET", raw: "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nBad Line\r\n\r\n"},
+		{method: "GET", raw: plain},
+		{method: "GET", raw: "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\n\r\nzz"},
+		{method: "GET", raw: "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\n\r\nzz", reuse: true, gzip: true},
+		{method: "GET", raw: "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\n\r\nzz", gzip: true},
+		{method: "GET", raw: "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\n\r\nzz"},
+	}
+	hc := &headerCache{}
+	var got, want []http.Header
+	var prev http.Header
+	for i, st := range steps {
+		resp, _, err := parse(t, hc, st.method, st.raw)
+		fresh, _, ferr := parse(t, &headerCache{}, st.method, st.raw)
+		if (err == nil) != (ferr == nil) {
+			t.Fatalf("step %d: error %v, with a fresh cache %v", i, err, ferr)
+		}
+		if err != nil {
+			prev = nil
+			continue
+		}
+		if st.reuse != (prev != nil && reflect.ValueOf(resp.Header).UnsafePointer() == reflect.ValueOf(prev).UnsafePointer()) {
+			t.Errorf("step %d: map of the step before reused: %v, want %v", i, !st.reuse, st.reuse)
+		}
+		prev = resp.Header
+		if st.gzip {
+			resp.Header = hc.ownHeader(resp.Header)
+			resp.Header.Del("Content-Encoding")
+			resp.Header.Del("Content-Length")
+			fresh.Header.Del("Content-Encoding")
+			fresh.Header.Del("Content-Length")
+		}
+		got, want = append(got, resp.Header), append(want, fresh.Header)
+	}
+	for i := range got {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Errorf("response %d: header %q, want %q", i, got[i], want[i])
+		}
+	}
+}
+
 // writeRequest writes the bytes Request.Write does.
 func TestWriteRequestMatchesNetHTTP(t *testing.T) {
 	mk := func(method, url, body string, edit func(*http.Request)) *http.Request {

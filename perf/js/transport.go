@@ -385,6 +385,7 @@ func (t *directTransport) roundTrip(ctx context.Context, scope *requestScope, tr
 	b.keep = !resp.Close && !req.Close
 	if gz && strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
 		resp.Body = &gzipBody{body: b}
+		resp.Header = c.hc.ownHeader(resp.Header)
 		resp.Header.Del("Content-Encoding")
 		resp.Header.Del("Content-Length")
 		resp.ContentLength = -1

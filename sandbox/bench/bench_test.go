@@ -102,6 +102,22 @@ func BenchmarkPut(b *testing.B) {
 	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/float64(r.Requests), "cpu-µs/put")
 }
 
+// BenchmarkRange reports linearizable range throughput (64 clients on 8
+// connections reading one key, as the goal is stated) and the
+// CPU the process spent per read.
+func BenchmarkRange(b *testing.B) {
+	c := sandboxtest.NewCluster(b, 3)
+	cpu0 := cpuTime(b)
+	r, err := bench.Run(context.Background(), bench.Options{Endpoints: c.Spec().Endpoints(), Op: "range", Consistency: "l",
+		Clients: 64, Conns: 8, Total: max(b.N, 100)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(r.Throughput, "reads/s")
+	b.ReportMetric(r.Latency.P99, "p99-ms")
+	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/float64(r.Requests), "cpu-µs/read")
+}
+
 // BenchmarkRate10Nodes is the latency goal: a 10-node sandbox at
 // the default 100ms tick written at 50 KB/s (200 puts/s of 256 bytes)
 // from 8 clients. It reports p50 and p99 (goal: p99 under 8.3 ms) and

@@ -52,8 +52,13 @@ type Node struct {
 	walMu   sync.Mutex
 	persist *persister
 	snapDir string
+	// snapMu serialises snapshot writers: the background writer (see
+	// startSnapshot) and a forced Snapshot on the run goroutine.
+	snapMu   sync.Mutex
+	snapWG   sync.WaitGroup
+	snapDone chan snapshotResult
 
-	storage *raft.MemoryStorage
+	storage *raftStorage
 	rn      *raft.RawNode
 
 	propC   chan *proposal
@@ -79,6 +84,7 @@ type Node struct {
 	members      map[uint64]Member
 	applied      uint64
 	snapIndex    uint64
+	snapBusy     bool // a background snapshot is being written
 	lead         uint64
 	term         uint64
 	role         raft.StateType
@@ -153,7 +159,7 @@ func StartNode(cfg Config, sm StateMachine) (*Node, error) {
 	n := &Node{
 		cfg: cfg, id: cfg.ID, log: logger, sm: sm, metrics: m,
 		snapDir:     filepath.Join(cfg.DataDir, "snap"),
-		storage:     raft.NewMemoryStorage(),
+		storage:     &raftStorage{MemoryStorage: raft.NewMemoryStorage()},
 		propC:       make(chan *proposal, cfg.ProposalQueue),
 		recvC:       make(chan *raftpb.Message, 1024),
 		readC:       make(chan *readReq, 1024),
@@ -161,6 +167,7 @@ func StartNode(cfg Config, sm StateMachine) (*Node, error) {
 		ctrlC:       make(chan func()),
 		stopC:       make(chan struct{}),
 		exitC:       make(chan struct{}),
+		snapDone:    make(chan snapshotResult, 1),
 		doneC:       make(chan struct{}),
 		waiters:     map[uint64]*proposal{},
 		members:     map[uint64]Member{},
@@ -287,13 +294,26 @@ func (n *Node) openStorage() (bool, error) {
 		return fail(fmt.Errorf("node %x: WAL starts at entry %d but the snapshot ends at %d: entries are missing; remove the data directory and re-add the node",
 			n.cfg.ID, ents[0].GetIndex(), n.snapIndex))
 	}
-	if err := n.storage.SetHardState(st.HardState); err != nil {
+	hs := st.HardState
+	if snap != nil && hs.GetCommit() < n.snapIndex {
+		// A commit index need not be synced (raft.MustSync), so the WAL
+		// may hold one older than a snapshot taken after the entries were
+		// applied; the snapshot itself proves they were committed, and
+		// raft refuses a commit index behind its snapshot.
+		if hs == nil {
+			hs = &raftpb.HardState{}
+		} else {
+			hs = proto.Clone(hs).(*raftpb.HardState)
+		}
+		hs.Commit = new(n.snapIndex)
+	}
+	if err := n.storage.SetHardState(hs); err != nil {
 		return fail(fmt.Errorf("restore hard state: %w", err))
 	}
 	if err := n.storage.Append(ents); err != nil {
 		return fail(fmt.Errorf("restore log entries: %w", err))
 	}
-	n.term = st.HardState.GetTerm()
+	n.term = hs.GetTerm()
 	fresh := snap == nil && len(st.Entries) == 0 && raft.IsEmptyHardState(st.HardState)
 	return fresh, nil
 }
@@ -321,15 +341,16 @@ func (n *Node) restore(snap *raftpb.Snapshot) error {
 	return nil
 }
 
-func encodeSnapshotData(members []Member, app []byte) ([]byte, error) {
+// snapshotHeader starts a snapshot's data: the membership, which the
+// state machine's part follows.
+func snapshotHeader(members []Member) ([]byte, error) {
 	mj, err := json.Marshal(members)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, 4, 4+len(mj)+len(app))
+	out := make([]byte, 4, 4+len(mj))
 	binary.BigEndian.PutUint32(out, uint32(len(mj)))
-	out = append(out, mj...)
-	return append(out, app...), nil
+	return append(out, mj...), nil
 }
 
 func decodeSnapshotData(b []byte) ([]Member, []byte, error) {
@@ -574,6 +595,7 @@ func (n *Node) run() {
 	// the transport below can wait for them, and stop the persister.
 	close(n.exitC)
 	<-n.persist.doneC
+	n.snapWG.Wait()
 	if err != nil && !errors.Is(err, ErrStopped) {
 		n.log.Error("node stopped on error", "err", err)
 	}
@@ -644,6 +666,10 @@ func (n *Node) loop() error {
 			f()
 		case b := <-n.persist.stableC:
 			if err := n.onStable(b); err != nil {
+				return err
+			}
+		case r := <-n.snapDone:
+			if err := n.finishSnapshot(r); err != nil {
 				return err
 			}
 		}
@@ -891,52 +917,130 @@ func (n *Node) observe(id, index uint64, committed time.Time) {
 }
 
 func (n *Node) maybeSnapshot() error {
-	if n.applied-n.snapIndex < n.cfg.SnapshotEntries {
+	if n.snapBusy || n.applied-n.snapIndex < n.cfg.SnapshotEntries {
 		return nil
+	}
+	if f, ok := n.sm.(SnapshotFreezer); ok {
+		return n.startSnapshot(f)
 	}
 	return n.snapshotNow()
 }
 
+// snapshotResult is a background snapshot that is durable (or the error
+// that stopped it), handed back to the run goroutine.
+type snapshotResult struct {
+	snap *raftpb.Snapshot
+	err  error
+}
+
+// startSnapshot freezes the state machine at the applied index and writes
+// the snapshot on another goroutine; finishSnapshot completes it on the
+// run goroutine. One is in flight at a time.
+func (n *Node) startSnapshot(f SnapshotFreezer) error {
+	md, err := n.snapshotMeta()
+	if err != nil {
+		return err
+	}
+	members := n.memberList()
+	build := f.FreezeSnapshot()
+	n.snapBusy = true
+	n.snapWG.Add(1)
+	go func() {
+		defer n.snapWG.Done()
+		r := n.writeSnapshot(md, members, build)
+		select {
+		case n.snapDone <- r:
+		case <-n.exitC:
+		}
+	}()
+	return nil
+}
+
 // snapshotNow snapshots the state machine at the applied index, saves it
-// durably, and compacts the in-memory log and the WAL behind it.
+// durably, and compacts the log behind it, all on the run goroutine.
 func (n *Node) snapshotNow() error {
 	if n.applied <= n.snapIndex {
 		return nil
 	}
-	app, err := n.sm.Snapshot()
+	md, err := n.snapshotMeta()
 	if err != nil {
-		return fmt.Errorf("snapshot state machine at %d: %w", n.applied, err)
+		return err
 	}
-	data, err := encodeSnapshotData(n.memberList(), app)
+	return n.finishSnapshot(n.writeSnapshot(md, n.memberList(), func(dst []byte) ([]byte, error) {
+		app, err := n.sm.Snapshot()
+		return append(dst, app...), err
+	}))
+}
+
+// snapshotMeta describes a snapshot at the applied index.
+func (n *Node) snapshotMeta() (*raftpb.SnapshotMetadata, error) {
+	term, err := n.storage.Term(n.applied)
 	if err != nil {
-		return fmt.Errorf("encode snapshot: %w", err)
+		return nil, fmt.Errorf("snapshot at %d: term of the applied entry: %w", n.applied, err)
 	}
-	snap, err := n.storage.CreateSnapshot(n.applied, n.confState, data)
+	return &raftpb.SnapshotMetadata{Index: new(n.applied), Term: new(term),
+		ConfState: proto.Clone(n.confState).(*raftpb.ConfState)}, nil
+}
+
+// writeSnapshot serialises a state and makes it durable: the snapshot
+// file, then the WAL marker that names it, then the release of the WAL
+// segments and snapshot files it supersedes. For a background snapshot
+// the run goroutine keeps stepping raft and applying meanwhile, and the
+// persister's writes interleave with the marker under walMu; snapMu keeps
+// a forced snapshot from running beside it.
+func (n *Node) writeSnapshot(md *raftpb.SnapshotMetadata, members []Member, build func(dst []byte) ([]byte, error)) snapshotResult {
+	n.snapMu.Lock()
+	defer n.snapMu.Unlock()
+	hdr, err := snapshotHeader(members)
 	if err != nil {
-		if errors.Is(err, raft.ErrSnapOutOfDate) {
-			return nil
-		}
-		return fmt.Errorf("create snapshot at %d: %w", n.applied, err)
+		return snapshotResult{err: fmt.Errorf("encode snapshot: %w", err)}
+	}
+	data, err := build(hdr)
+	if err != nil {
+		return snapshotResult{err: fmt.Errorf("snapshot state machine at %d: %w", md.GetIndex(), err)}
+	}
+	snap := &raftpb.Snapshot{Data: data, Metadata: md}
+	if err := wal.SaveSnap(n.snapDir, snap); err != nil {
+		return snapshotResult{err: fmt.Errorf("save snapshot %d: %w", md.GetIndex(), err)}
 	}
 	n.walMu.Lock()
 	defer n.walMu.Unlock()
-	if err := n.saveSnapshot(snap); err != nil {
-		return err
+	if err := n.wal.SaveSnapshot(wal.SnapshotMarker{Term: md.GetTerm(), Index: md.GetIndex()}); err != nil {
+		return snapshotResult{err: fmt.Errorf("record snapshot %d in WAL: %w", md.GetIndex(), err)}
 	}
-	n.snapIndex = n.applied
-	n.metrics.snapshots.Inc()
-	if n.snapIndex > n.cfg.CatchUpEntries {
-		if err := n.storage.Compact(n.snapIndex - n.cfg.CatchUpEntries); err != nil && !errors.Is(err, raft.ErrCompacted) {
-			return fmt.Errorf("compact log: %w", err)
-		}
-	}
-	if err := n.wal.ReleaseTo(n.snapIndex); err != nil {
+	if err := n.wal.ReleaseTo(md.GetIndex()); err != nil {
 		n.log.Warn("release WAL segments", "err", err)
 	}
 	if err := wal.PurgeSnaps(n.snapDir, 2); err != nil {
 		n.log.Warn("purge old snapshots", "err", err)
 	}
-	n.log.Debug("snapshot saved", "index", n.snapIndex)
+	return snapshotResult{snap: snap}
+}
+
+// finishSnapshot hands a durable snapshot to raft's storage, for
+// followers that need it, and compacts the in-memory log behind it,
+// keeping CatchUpEntries for slow followers.
+func (n *Node) finishSnapshot(r snapshotResult) error {
+	n.snapBusy = false
+	if r.err != nil {
+		return r.err
+	}
+	md := r.snap.GetMetadata()
+	index := md.GetIndex()
+	if err := n.storage.createSnapshot(index, md.GetConfState(), r.snap.GetData()); err != nil {
+		if errors.Is(err, raft.ErrSnapOutOfDate) {
+			return nil // a newer one was installed or forced meanwhile
+		}
+		return fmt.Errorf("create snapshot at %d: %w", index, err)
+	}
+	n.snapIndex = index
+	n.metrics.snapshots.Inc()
+	if index > n.cfg.CatchUpEntries {
+		if err := n.storage.Compact(index - n.cfg.CatchUpEntries); err != nil && !errors.Is(err, raft.ErrCompacted) {
+			return fmt.Errorf("compact log: %w", err)
+		}
+	}
+	n.log.Debug("snapshot saved", "index", index)
 	return nil
 }
 

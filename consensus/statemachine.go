@@ -21,3 +21,19 @@ type StateMachine interface {
 	// Restore replaces the state with a snapshot's.
 	Restore(data []byte) error
 }
+
+// SnapshotFreezer is a StateMachine that can capture its state cheaply and
+// serialise the capture later. The engine then writes snapshots in the
+// background: its run goroutine stops only for FreezeSnapshot, not for
+// encoding and writing a state that grows with the data, which otherwise
+// stalls every request in flight on that node once per SnapshotEntries
+// commands.
+type SnapshotFreezer interface {
+	// FreezeSnapshot captures the state as of the last applied command,
+	// on the run goroutine like Apply, and returns a function that
+	// appends the serialised capture (the bytes Snapshot would have
+	// returned) to dst. The engine calls that function once, on another
+	// goroutine, concurrently with later Apply calls, which must not
+	// change what it serialises.
+	FreezeSnapshot() func(dst []byte) ([]byte, error)
+}

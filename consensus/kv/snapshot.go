@@ -6,11 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"sort"
 )
 
-// Snapshots are a compact binary encoding of the store: the node takes one
-// every SnapshotEntries applies and its raft loop waits for it, so the
-// encoding's cost is paid by the writes in flight. JSON (the format before
+// Snapshots are a compact binary encoding of the store, taken every
+// SnapshotEntries applies. The node's loop waits only for the freeze (see
+// FreezeSnapshot); the encoding runs beside later applies but still costs
+// CPU the writes could use. JSON (the format before
 // this one) spent most of a snapshot base64-encoding values and cost a
 // 3-node cluster 15-25% of its put throughput (BenchmarkPut in
 // sandbox/bench); Restore still reads it.
@@ -23,30 +26,59 @@ import (
 // Byte strings are a uvarint length and the bytes.
 var snapshotMagic = []byte("gocli-kv-snapshot-1\n")
 
-func (s *Store) encodeSnapshot() []byte {
-	size := len(snapshotMagic) + 64
-	for _, k := range s.keys {
+// frozenStore is what a snapshot serialises: the store's scalars and
+// copies of its slice headers. Later applies append to a key's history
+// past the frozen length or replace it (compaction, Restore) and never
+// change an element or a KeyValue in place, so the frozen view stays
+// valid without copying the data, and encoding it can run beside them.
+type frozenStore struct {
+	rev, compactRev int64
+	leases          []lease
+	keys            []string
+	hists           [][]revEntry
+}
+
+// freeze captures the store; the caller holds s.mu.
+func (s *Store) freeze() *frozenStore {
+	f := &frozenStore{rev: s.rev, compactRev: s.compactRev,
+		leases: make([]lease, 0, len(s.leases)),
+		keys:   append([]string(nil), s.keys...),
+		hists:  make([][]revEntry, len(s.keys))}
+	for _, l := range s.leases {
+		f.leases = append(f.leases, lease{ID: l.ID, TTL: l.TTL})
+	}
+	sort.Slice(f.leases, func(i, j int) bool { return f.leases[i].ID < f.leases[j].ID })
+	for i, k := range f.keys {
+		f.hists[i] = s.hist[k]
+	}
+	return f
+}
+
+func (f *frozenStore) appendTo(b []byte) []byte {
+	size := len(snapshotMagic) + 64 + 16*len(f.leases)
+	for i, k := range f.keys {
 		size += len(k) + 8
-		for _, e := range s.hist[k] {
+		for _, e := range f.hists[i] {
 			size += 16
 			if e.KV != nil {
 				size += len(e.KV.Key) + len(e.KV.Value) + 32
 			}
 		}
 	}
-	b := make([]byte, 0, size)
+	b = slices.Grow(b, size)
 	b = append(b, snapshotMagic...)
-	b = binary.AppendVarint(b, s.rev)
-	b = binary.AppendVarint(b, s.compactRev)
-	b = binary.AppendUvarint(b, uint64(len(s.leases)))
-	for _, l := range s.leases {
+	b = binary.AppendVarint(b, f.rev)
+	b = binary.AppendVarint(b, f.compactRev)
+	b = binary.AppendUvarint(b, uint64(len(f.leases)))
+	for _, l := range f.leases {
 		b = binary.AppendVarint(b, l.ID)
 		b = binary.AppendVarint(b, l.TTL)
 	}
-	b = binary.AppendUvarint(b, uint64(len(s.keys)))
-	for _, k := range s.keys {
-		h := s.hist[k]
-		b = appendBytes(b, []byte(k))
+	b = binary.AppendUvarint(b, uint64(len(f.keys)))
+	for i, k := range f.keys {
+		h := f.hists[i]
+		b = binary.AppendUvarint(b, uint64(len(k)))
+		b = append(b, k...)
 		b = binary.AppendUvarint(b, uint64(len(h)))
 		for _, e := range h {
 			b = binary.AppendVarint(b, e.Main)

@@ -657,8 +657,18 @@ type snapshotData struct {
 // Snapshot implements consensus.StateMachine.
 func (s *Store) Snapshot() ([]byte, error) {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.encodeSnapshot(), nil
+	f := s.freeze()
+	s.mu.RUnlock()
+	return f.appendTo(nil), nil
+}
+
+// FreezeSnapshot implements consensus.SnapshotFreezer: it copies slice
+// headers (tens of bytes per key), and the returned function encodes them.
+func (s *Store) FreezeSnapshot() func(dst []byte) ([]byte, error) {
+	s.mu.RLock()
+	f := s.freeze()
+	s.mu.RUnlock()
+	return func(dst []byte) ([]byte, error) { return f.appendTo(dst), nil }
 }
 
 // Restore implements consensus.StateMachine. Watchers stay registered;

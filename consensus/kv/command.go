@@ -13,8 +13,8 @@ import (
 // is a third of the size for a small put.
 //
 // The log outlives a binary, so the first byte names the format. JSON
-// text never starts with a control character (the JSON encoder always
-// wrote an object, starting with '{'), so a first byte below 0x20 is a
+// text starts with a printable byte or whitespace (the JSON encoder always
+// wrote an object, starting with '{'), so any other control byte is a
 // format byte and anything else is decoded as the old JSON command.
 //
 // Layout of format 1 (integers are varints, counts and enums uvarints,
@@ -183,7 +183,7 @@ func decodeCommand(data []byte, c *command) error {
 	if len(data) == 0 {
 		return errors.New("empty command")
 	}
-	if data[0] >= 0x20 {
+	if isJSONStart(data[0]) {
 		return json.Unmarshal(data, c)
 	}
 	if data[0] != cmdFormat1 {
@@ -217,6 +217,12 @@ func decodeCommand(data []byte, c *command) error {
 		return r.err
 	}
 	return nil
+}
+
+// isJSONStart reports whether b can start JSON text: a printable byte or
+// JSON's whitespace. Every other control byte is a format byte.
+func isJSONStart(b byte) bool {
+	return b >= 0x20 || b == '\t' || b == '\n' || b == '\r'
 }
 
 // cmdReader decodes format 1; like snapReader, the first error sticks.

@@ -344,3 +344,36 @@ func processCPU(b *testing.B) time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkApplyNewKey measures applying a put of a key the store has not
+// seen, which inserts it into the sorted key list, at two store sizes.
+// The store grows by b.N keys, so compare runs with one -benchtime (e.g.
+// 2000x).
+func BenchmarkApplyNewKey(b *testing.B) {
+	for _, keys := range []int{20000, 100000} {
+		b.Run(fmt.Sprintf("keys=%d", keys), func(b *testing.B) {
+			s := NewStore()
+			put := func(k int) []byte {
+				return mustEncode(b, command{Txn: &TxnRequest{Success: []Op{{Put: &PutRequest{
+					Key: fmt.Appendf(nil, "%010d", k), Value: make([]byte, 256)}}}}})
+			}
+			// Existing keys are even; new ones odd, spread over the range.
+			for i := range keys {
+				s.Apply(uint64(i+1), put(2*i))
+			}
+			idx := uint64(keys)
+			var cpu time.Duration
+			for b.Loop() {
+				if idx == uint64(keys) {
+					cpu = -processCPU(b)
+				}
+				idx++
+				k := 2*int((idx*7919)%uint64(keys)) + 1
+				if r := s.Apply(idx, put(k)).(*result); r.err != nil {
+					b.Fatal(r.err)
+				}
+			}
+			b.ReportMetric(float64(cpu+processCPU(b))/float64(idx-uint64(keys)), "cpu-ns/op")
+		})
+	}
+}

@@ -59,6 +59,15 @@ func RunNode(ctx context.Context, specPath string, opts NodeOptions) (int, error
 		}
 		return 1, err
 	}
+	// The process is the whole gocli executable; what a node needs of it
+	// is a fraction of what initialising every command touched.
+	rctx, cancel := context.WithCancel(ctx)
+	released := make(chan struct{})
+	go func() {
+		defer close(released)
+		ReleaseStartupPages(rctx, 10*time.Second)
+	}()
+	defer func() { cancel(); <-released }()
 	t := time.NewTicker(500 * time.Millisecond)
 	defer t.Stop()
 	for {

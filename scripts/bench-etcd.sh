@@ -89,7 +89,11 @@ pss_mb() { # max PSS in MB over pids: shared pages split between their users
 	echo $((m / 1024))
 }
 sbx_pids=$("$work/gocli" sandbox status --name bench -o json | python3 -c 'import json,sys; print(" ".join(str(n["pid"]) for n in json.load(sys.stdin)["nodes"]))')
-sleep 2
+# Idle means settled: a sandbox process releases the executable pages its
+# start-up touched 10 s after start (sandbox.ReleaseStartupPages), and
+# both clusters get the same wait.
+idle_wait=${IDLE_WAIT:-15}
+sleep "$idle_wait"
 # shellcheck disable=SC2086
 idle_sbx=$(rss_mb $sbx_pids)
 idle_etcd=$(rss_mb "${pids[@]}")
@@ -105,7 +109,7 @@ pss_etcd=$(pss_mb "${pids[@]}")
 echo "==> idle in-process 3-node sandbox" >&2
 "$work/gocli" sandbox up --detach --port 0 --name bench-inproc --data-dir "$work/data/inproc" >/dev/null
 inproc_pid=$("$work/gocli" sandbox status --name bench-inproc -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["nodes"][0]["pid"])')
-sleep 2
+sleep "$idle_wait"
 inproc_node=$(( $(rss_mb "$inproc_pid") / 3 ))
 "$work/gocli" sandbox down --purge --name bench-inproc >/dev/null
 

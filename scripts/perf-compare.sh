@@ -3,7 +3,9 @@
 # prints the Markdown tables of docs/perf.md:
 #   1. maximum requests/s with 64 connections (VUs) for $DUR;
 #   2. latency percentiles of vegeta and gocli at the same fixed rate of
-#      $RATE requests/s for $DUR;
+#      $RATE requests/s for $DUR, of the trivial handler and of one that
+#      takes $WORK (default 2ms) to answer: with the trivial handler the
+#      clients' own overheads are much of what they measure;
 #   3. memory per VU: peak RSS with 1000 VUs minus peak RSS with 1 VU.
 # Steps 1 and 2 run $ROUNDS rounds, the tools one after another in an order
 # that rotates each round, and report medians: on a machine shared with
@@ -19,6 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${DUR:-10s}
 RATE=${RATE:-1000}
+WORK=${WORK:-2ms}
 ROUNDS=${ROUNDS:-3}
 CONNS=64
 export PATH="$(go env GOPATH)/bin:$PATH"
@@ -73,17 +76,20 @@ tput_gocli() {
 	echo "tput $bin $1 $(json "$tmp/g.json" 'd["sli"]["rps"]') $(json "$tmp/g.json" "$(cpu "$tmp/cpu") * 1e6 / d['sli']['requests']")" >>"$tmp/results"
 }
 tput_base() { tput_gocli "$1" base; }
+# lat_TOOL ROUND PATH [BINARY-NAME]: the tool at $RATE/s against $URL$PATH;
+# results for the slow handler are filed under TOOL+work.
 lat_vegeta() {
-	echo "GET $URL/" | vegeta attack -rate="$RATE" -duration="$DUR" >"$tmp/vf.bin"
+	echo "GET $URL$2" | vegeta attack -rate="$RATE" -duration="$DUR" >"$tmp/vf.bin"
 	vegeta report -type=json "$tmp/vf.bin" >"$tmp/vf.json"
-	echo "lat vegeta $1 $(json "$tmp/vf.json" '" ".join(str(d["latencies"][k] / 1e6) for k in ["50th", "90th", "95th", "99th"])')" >>"$tmp/results"
+	echo "lat vegeta$(work_tag "$2") $1 $(json "$tmp/vf.json" '" ".join(str(d["latencies"][k] / 1e6) for k in ["50th", "90th", "95th", "99th"])')" >>"$tmp/results"
 }
 lat_gocli() {
-	local bin=${2:-gocli}
-	"$tmp/$bin" perf run perf/testdata/fixed_rate.js --url "$URL" -e RATE="$RATE" -e DURATION="$DUR" -q --no-summary --summary-export "$tmp/gf.json" --include-system-env-vars=false
-	echo "lat $bin $1 $(json "$tmp/gf.json" '" ".join(str(d["sli"][k]) for k in ["p50", "p90", "p95", "p99"])')" >>"$tmp/results"
+	local bin=${3:-gocli}
+	"$tmp/$bin" perf run perf/testdata/fixed_rate.js --url "$URL" -e RATE="$RATE" -e DURATION="$DUR" -e URL_PATH="$2" -q --no-summary --summary-export "$tmp/gf.json" --include-system-env-vars=false
+	echo "lat $bin$(work_tag "$2") $1 $(json "$tmp/gf.json" '" ".join(str(d["sli"][k]) for k in ["p50", "p90", "p95", "p99"])')" >>"$tmp/results"
 }
-lat_base() { lat_gocli "$1" base; }
+work_tag() { [ "$1" = / ] || echo +work; }
+lat_base() { lat_gocli "$1" "$2" base; }
 
 : >"$tmp/results"
 tput=(wrk vegeta gocli)
@@ -99,11 +105,13 @@ for r in $(seq "$ROUNDS"); do
 		"tput_$t" "$r"
 	done
 done
-for r in $(seq "$ROUNDS"); do
-	for i in "${!lat[@]}"; do
-		t=${lat[(i + r) % ${#lat[@]}]}
-		echo "round $r: $t, $RATE/s" >&2
-		"lat_$t" "$r"
+for path in / "/sleep/$WORK"; do
+	for r in $(seq "$ROUNDS"); do
+		for i in "${!lat[@]}"; do
+			t=${lat[(i + r) % ${#lat[@]}]}
+			echo "round $r: $t, $RATE/s, GET $path" >&2
+			"lat_$t" "$r" "$path"
+		done
 	done
 done
 
@@ -115,9 +123,9 @@ rss1=$(rss 1)
 rss1000=$(rss 1000)
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-python3 - "$tmp/results" "$CONNS" "$DUR" "$RATE" "$ROUNDS" "$rss1" "$rss1000" "$load_before" "$load_after" "${BASE:-}" <<'PY'
+python3 - "$tmp/results" "$CONNS" "$DUR" "$RATE" "$ROUNDS" "$rss1" "$rss1000" "$load_before" "$load_after" "${BASE:-}" "$WORK" <<'PY'
 import statistics as st, sys
-path, conns, dur, rate, rounds, rss1, rss1000, before, after, base = sys.argv[1:]
+path, conns, dur, rate, rounds, rss1, rss1000, before, after, base, work = sys.argv[1:]
 tput, lat = {}, {}
 for line in open(path):
     kind, tool, rnd, *vals = line.split()
@@ -138,12 +146,13 @@ print("| gocli requests/s ÷ tool's (median of the rounds' ratios) | " + " | ".j
 print("| CPU µs per request (user+system) | " + " | ".join("%.0f" % med(col(tput, t, 1)) for t in tools) + " |")
 print()
 names = ["p50", "p90", "p95", "p99"]
-print(f"| latency at {rate}/s for {dur} (ms) | " + " | ".join(names) + " |")
-print("|---|" + "---|" * len(names))
-for t in ["vegeta", "gocli"] + (["base"] if base else []):
-    print(f"| {heads[t]} | " + " | ".join("%.3f" % med(col(lat, t, i)) for i in range(4)) + " |")
-print("| gocli ÷ vegeta | " + " | ".join("%.2f" % (med(col(lat, "gocli", i)) / med(col(lat, "vegeta", i))) for i in range(4)) + " |")
-print()
+for tag, what in [("", "GET / (answers at once)"), ("+work", f"GET /sleep/{work} (answers after {work})")]:
+    print(f"| latency at {rate}/s for {dur} (ms), {what} | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    for t in ["vegeta", "gocli"] + (["base"] if base else []):
+        print(f"| {heads[t]} | " + " | ".join("%.3f" % med(col(lat, t + tag, i)) for i in range(4)) + " |")
+    print("| gocli ÷ vegeta | " + " | ".join("%.2f" % (med(col(lat, "gocli" + tag, i)) / med(col(lat, "vegeta" + tag, i))) for i in range(4)) + " |")
+    print()
 r1, r1000 = int(rss1), int(rss1000)
 print("| memory | gocli perf |")
 print("|---|---|")

@@ -15,5 +15,5 @@ export const options = {
 };
 
 export default function () {
-  http.get(__ENV.BASE_URL + '/');
+  http.get(__ENV.BASE_URL + (__ENV.URL_PATH || '/'));
 }

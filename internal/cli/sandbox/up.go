@@ -271,6 +271,15 @@ func runForeground(ctx context.Context, opts *UpOptions, m *sandbox.Manager) (er
 	if opts.Ready != nil {
 		opts.Ready()
 	}
+	// This process hosts the nodes, or supervises them under --processes:
+	// see sandbox.ReleaseStartupPages.
+	rctx, cancelRelease := context.WithCancel(ctx)
+	released := make(chan struct{})
+	go func() {
+		defer close(released)
+		sandbox.ReleaseStartupPages(rctx, 10*time.Second)
+	}()
+	defer func() { cancelRelease(); <-released }()
 	select {
 	case <-ctx.Done():
 	case <-shutdown:

@@ -116,6 +116,16 @@ rm -rf "$sbxdir"
 # log (no pass/fail on speed; scripts/bench-10node.sh measures properly).
 step "sandbox: 10-node 50 KB/s latency benchmark (smoke, 400 puts)"
 go test ./sandbox/bench -run '^$' -bench 'Rate10Nodes' -benchtime 400x | grep Benchmark
+# --- consensus/kv: replicated command encoding, CPU per put ----------------
+# The decoder's fuzz seeds ran with the package tests above; a short fuzzing
+# run looks for log entries that would panic the decoder or Apply (every
+# node applies whatever the log holds). The put and range benchmarks run
+# briefly so their CPU-per-operation figures cannot rot (no pass/fail on
+# speed; docs/sandbox.md says how to measure).
+step "consensus/kv: fuzz the command decoder (10 s); apply, put and range CPU benchmarks (smoke)"
+go test ./consensus/kv -run '^$' -fuzz '^FuzzDecodeCommand$' -fuzztime 10s
+go test ./consensus/kv -run '^$' -bench 'ApplyPut' -benchtime 20000x | grep Benchmark
+go test ./sandbox/bench -run '^$' -bench 'BenchmarkPut$|BenchmarkRange$' -benchtime 2000x | grep Benchmark
 # --- lint: goroutine-leak analyzers (lint/, internal/cli/lint) -------------
 # The analyzer tests and the SARIF 2.1.0 schema check ran above with the
 # other packages; run them by name so a rename cannot drop them silently

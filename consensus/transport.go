@@ -322,6 +322,7 @@ type peer struct {
 	backoff   time.Duration
 	lastAddr  string
 	pendSnaps []uint64 // snapshot messages written but not yet flushed
+	buf       []byte   // reused to marshal outgoing messages (when at most 1 MiB)
 }
 
 func (p *peer) setAddr(a string) { p.mu.Lock(); p.addr = a; p.mu.Unlock() }
@@ -440,20 +441,20 @@ func (p *peer) write(m *raftpb.Message) {
 		p.t.fail(p.id, m)
 		return
 	}
-	data, err := proto.Marshal(m)
+	// Marshalled into the peer's buffer, after room for the length: the
+	// bufio.Writer copies it, so one buffer serves every message.
+	data, err := proto.MarshalOptions{}.MarshalAppend(append(p.buf[:0], 0, 0, 0, 0), m)
 	if err != nil {
 		p.t.log.Error("encode raft message", "err", err)
 		p.t.fail(p.id, m)
 		return
 	}
-	var lb [4]byte
-	binary.BigEndian.PutUint32(lb[:], uint32(len(data)))
-	p.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	_, err = p.w.Write(lb[:])
-	if err == nil {
-		_, err = p.w.Write(data)
+	if cap(data) <= 1<<20 {
+		p.buf = data
 	}
-	if err != nil {
+	binary.BigEndian.PutUint32(data, uint32(len(data)-4))
+	p.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if _, err = p.w.Write(data); err != nil {
 		p.broken(err)
 		p.t.fail(p.id, m)
 		return

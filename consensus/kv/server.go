@@ -2,7 +2,6 @@ package kv
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -55,7 +54,7 @@ func (s *Server) header(rev int64) Header {
 }
 
 func (s *Server) propose(ctx context.Context, c command) (*result, error) {
-	data, err := json.Marshal(c)
+	data, err := encodeCommand(&c)
 	if err != nil {
 		return nil, fmt.Errorf("encode kv command: %w", err)
 	}

@@ -2,15 +2,15 @@ package kv
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"sync"
 	"time"
 )
 
-// command is the replicated form of every KV write. Exactly one field is
-// set.
+// command is every KV write the log replicates (encoded as command.go
+// describes; the JSON tags read commands logged before that format).
+// Exactly one field is set.
 type command struct {
 	Txn        *TxnRequest `json:"txn,omitempty"`
 	Compact    int64       `json:"compact,omitempty"`
@@ -97,7 +97,7 @@ func (s *Store) CompactRevision() int64 {
 // Apply implements consensus.StateMachine.
 func (s *Store) Apply(index uint64, data []byte) any {
 	var c command
-	if err := json.Unmarshal(data, &c); err != nil {
+	if err := decodeCommand(data, &c); err != nil {
 		return &result{err: fmt.Errorf("decode kv command: %w", err)}
 	}
 	s.mu.Lock()

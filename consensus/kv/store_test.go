@@ -2,7 +2,6 @@ package kv
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -20,7 +19,7 @@ func newStoreT(t *testing.T) *storeT { return &storeT{t: t, s: NewStore()} }
 
 func (st *storeT) apply(c command) *result {
 	st.t.Helper()
-	b, err := json.Marshal(c)
+	b, err := encodeCommand(&c)
 	if err != nil {
 		st.t.Fatal(err)
 	}

@@ -3,9 +3,13 @@ package wal
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
@@ -162,6 +166,7 @@ func writeLog(t *testing.T, dir string, n uint64) (string, int64) {
 			t.Fatal(err)
 		}
 	}
+	end := w.fsize
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +174,128 @@ func writeLog(t *testing.T, dir string, n uint64) (string, int64) {
 	if err != nil || len(segs) != 1 {
 		t.Fatalf("segments: %v %v", segs, err)
 	}
+	// Without the zero fill ahead of the records: the tests cut and
+	// damage the records themselves.
+	if err := os.Truncate(segs[0].path, end); err != nil {
+		t.Fatal(err)
+	}
 	return segs[0].path, lastStart
+}
+
+func TestZeroFillAhead(t *testing.T) {
+	dir := t.TempDir()
+	w, _ := openT(t, dir, Options{})
+	for i := uint64(1); i <= 3; i++ {
+		if err := w.Save(nil, []*raftpb.Entry{entry(1, i, "value")}, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	end := w.fsize
+	path := w.f.Name()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(b)) < zeroRunway || !allZero(b[end:]) {
+		t.Fatalf("segment of %d bytes with records up to %d: want zero fill after them, to at least %d bytes", len(b), end, zeroRunway)
+	}
+	// Reopening finds the end of the records, reports no damage, and
+	// appends over the fill.
+	w, st := openT(t, dir, Options{})
+	if st.Truncated != 0 {
+		t.Fatalf("the zero fill was reported as a torn tail of %d bytes", st.Truncated)
+	}
+	checkEntries(t, st.Entries, 1, 3)
+	if err := w.Save(nil, []*raftpb.Entry{entry(1, 4, "after reopen")}, true); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	_, st = openT(t, dir, Options{})
+	checkEntries(t, st.Entries, 1, 4)
+
+	// A closed segment keeps no fill: only the last one may end in zeros.
+	dir = t.TempDir()
+	w, _ = openT(t, dir, Options{SegmentSize: 512})
+	for i := uint64(1); i <= 100; i++ {
+		if err := w.Save(nil, []*raftpb.Entry{entry(1, i, "value")}, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	segs, _ := listSegments(dir)
+	if len(segs) < 3 {
+		t.Fatalf("%d segments, want several", len(segs))
+	}
+	for _, sg := range segs[:len(segs)-1] {
+		b, _ := os.ReadFile(sg.path)
+		if len(b) == 0 || b[len(b)-1] == 0 && allZero(b[len(b)-HeaderSize:]) {
+			t.Fatalf("closed segment %s ends in zero fill", sg.path)
+		}
+	}
+	_, st = openT(t, dir, Options{SegmentSize: 512})
+	checkEntries(t, st.Entries, 1, 100)
+}
+
+// TestTornInsideZeroFill: what a power cut leaves of a write into the
+// fill is a torn tail; damage with records after it is not.
+func TestTornInsideZeroFill(t *testing.T) {
+	path, lastStart := writeLog(t, t.TempDir(), 5)
+	full, _ := os.ReadFile(path)
+	fill := make([]byte, 4096)
+	cases := map[string]func() []byte{
+		"last record's CRC fails": func() []byte {
+			b := append(append([]byte(nil), full...), fill...)
+			b[len(full)-1] ^= 0xff
+			return b
+		},
+		"last record's header never reached the disk": func() []byte {
+			b := append(append([]byte(nil), full...), fill...)
+			copy(b[lastStart:], make([]byte, HeaderSize))
+			return b
+		},
+		"last record cut short": func() []byte {
+			b := append(append([]byte(nil), full[:len(full)-3]...), fill...)
+			return b
+		},
+	}
+	for name, mk := range cases {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(path)), mk(), 0o640); err != nil {
+			t.Fatal(err)
+		}
+		w, st, err := Open(dir, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		checkEntries(t, st.Entries, 1, 4)
+		if st.Truncated == 0 {
+			t.Errorf("%s: no torn tail reported", name)
+		}
+		if err := w.Save(nil, []*raftpb.Entry{entry(1, 5, "again")}, true); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		if _, st, err = Open(dir, Options{}); err != nil {
+			t.Fatalf("%s: reopen: %v", name, err)
+		}
+		checkEntries(t, st.Entries, 1, 5)
+	}
+
+	// A bad CRC with well-formed records after it is damage in the middle,
+	// zero fill or not.
+	dir := t.TempDir()
+	b := append(append([]byte(nil), full...), fill...)
+	b[lastStart-1] ^= 0xff // the last byte of the fourth record
+	if err := os.WriteFile(filepath.Join(dir, filepath.Base(path)), b, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	var ce *CorruptError
+	if _, _, err := Open(dir, Options{}); !errors.As(err, &ce) {
+		t.Fatalf("damage before the last record: err = %v, want a *CorruptError", err)
+	}
 }
 
 func TestTornTailEveryOffset(t *testing.T) {
@@ -343,4 +469,48 @@ func FuzzDecodeRecord(f *testing.F) {
 			t.Fatalf("decode with trailing data: %v", err)
 		}
 	})
+}
+
+// BenchmarkFdatasyncFill measures what the zero fill is for: three
+// writers, each appending 4 KB to its own file and syncing, as three
+// nodes' WALs on one disk do, either growing the file with every write or
+// writing inside zero fill. It reports µs per fdatasync.
+func BenchmarkFdatasyncFill(b *testing.B) {
+	for _, mode := range []string{"append", "fill"} {
+		b.Run(mode, func(b *testing.B) {
+			dir := b.TempDir()
+			const writers = 3
+			var wg sync.WaitGroup
+			var total atomic.Int64
+			b.ResetTimer()
+			for w := range writers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					f, err := os.Create(filepath.Join(dir, fmt.Sprint(w)))
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					defer f.Close()
+					if mode == "fill" {
+						f.Write(make([]byte, 4096*(b.N+1)))
+						fdatasync(f)
+					}
+					buf := make([]byte, 4096)
+					for i := range b.N {
+						f.WriteAt(buf, int64(i)*4096)
+						t := time.Now()
+						if err := fdatasync(f); err != nil {
+							b.Error(err)
+							return
+						}
+						total.Add(int64(time.Since(t)))
+					}
+				}()
+			}
+			wg.Wait()
+			b.ReportMetric(float64(total.Load())/1e3/float64(writers*b.N), "µs/fdatasync")
+		})
+	}
 }

@@ -126,10 +126,10 @@ func (s *Server) admit(ctx context.Context) error {
 	if s.opts.Paused != nil && s.opts.Paused() {
 		return errPaused
 	}
-	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		if v := md.Get(rpctypes.MetadataRequireLeaderKey); len(v) > 0 && v[0] == rpctypes.MetadataHasLeader && s.kv.Node().Leader() == 0 {
-			return rpctypes.ErrGRPCNoLeader
-		}
+	// ValueFromIncomingContext copies one key's values, where
+	// FromIncomingContext would copy every header of every call.
+	if v := metadata.ValueFromIncomingContext(ctx, rpctypes.MetadataRequireLeaderKey); len(v) > 0 && v[0] == rpctypes.MetadataHasLeader && s.kv.Node().Leader() == 0 {
+		return rpctypes.ErrGRPCNoLeader
 	}
 	return nil
 }

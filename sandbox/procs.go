@@ -6,20 +6,23 @@ import (
 	"sync"
 )
 
-// Each node's raft loop makes a blocking fdatasync for every batch it
-// persists, and a goroutine in a system call keeps its P (the runtime's
+// Each node's persister makes a blocking fdatasync for every batch it
+// writes, and a goroutine in a system call keeps its P (the runtime's
 // right to run Go code) until the call returns or the runtime's monitor
 // takes the P back, which can take milliseconds on an otherwise quiet
 // process. With GOMAXPROCS at the CPU count, a few nodes syncing at once
 // leave the other nodes' loops and the transport runnable but not running:
 // on a 2-CPU machine a 10-node in-process cluster took its put p99 from
 // about 8 ms to 30-40 ms that way (BenchmarkRate10Nodes in sandbox/bench).
-// So a process running nodes gets one extra P per node, up to twice the
-// CPU count: enough for the few nodes that sync at the same moment, while
-// more Ps only mean more runnable threads crowding out the cluster's
-// clients. With the bench client in its own process, a 10-node cluster on
-// 2 CPUs had a put p99 of 17-19 ms at 2 Ps, 9-12 ms at 4 and 11-17 ms at
-// 12 (docs/sandbox.md).
+// So a process running several nodes gets one extra P per node after the
+// first, up to twice the CPU count: enough for the few nodes that sync at
+// the same moment, while more Ps only mean more runnable threads crowding
+// out the cluster's clients. With the bench client in its own process, a
+// 10-node cluster on 2 CPUs had a put p99 of 17-19 ms at 2 Ps, 9-12 ms at
+// 4 and 11-17 ms at 12 (docs/sandbox.md). A process with one node (a
+// --processes child) keeps the default: on 2 CPUs an extra P there only
+// added thread switches, and a 3-node --processes cluster served 3-15%
+// more puts and linearizable reads per second without it.
 var procs struct {
 	sync.Mutex
 	base  int // GOMAXPROCS before any node started
@@ -27,7 +30,7 @@ var procs struct {
 }
 
 // nodeStarted grows GOMAXPROCS to the CPU default plus one per running
-// node, at most twice the default. An explicit GOMAXPROCS in the
+// node after the first, at most twice the default. An explicit GOMAXPROCS in the
 // environment is left alone, and GOMAXPROCS never shrinks when nodes stop:
 // resizing stops the world, and the extra Ps cost nothing while idle.
 func nodeStarted() {
@@ -40,7 +43,7 @@ func nodeStarted() {
 	if os.Getenv("GOMAXPROCS") != "" {
 		return
 	}
-	if want := procs.base + min(procs.nodes, procs.base); runtime.GOMAXPROCS(0) < want {
+	if want := procs.base + min(procs.nodes-1, procs.base); runtime.GOMAXPROCS(0) < want {
 		runtime.GOMAXPROCS(want)
 	}
 }

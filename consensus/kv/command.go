@@ -238,18 +238,6 @@ func (r *cmdReader) nonZero(what string) int64 {
 	return v
 }
 
-// count reads an element count; each element takes at least min bytes,
-// so a count the remaining data cannot hold is corruption, not a reason
-// to allocate.
-func (r *cmdReader) count(min int) int {
-	n := r.uvarint()
-	if r.err == nil && n > uint64(len(r.b)/min) {
-		r.err = fmt.Errorf("count %d exceeds the remaining %d bytes", n, len(r.b))
-		return 0
-	}
-	return int(n)
-}
-
 func (r *cmdReader) enum() int {
 	v := r.uvarint()
 	if r.err == nil && v > 1<<16 {

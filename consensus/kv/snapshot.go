@@ -140,8 +140,9 @@ func decodeSnapshot(data []byte, d *snapshotData) error {
 	return r.err
 }
 
-// snapReader decodes the binary snapshot; the first error sticks and
-// later reads return zero values.
+// snapReader decodes the binary snapshot (and, inside cmdReader, the
+// binary command); the first error sticks and later reads return zero
+// values.
 type snapReader struct {
 	b   []byte
 	err error
@@ -171,7 +172,7 @@ func readVarint[T int64 | uint64](r *snapReader, decode func([]byte) (T, int)) T
 func (r *snapReader) count(min int) int {
 	n := r.uvarint()
 	if r.err == nil && n > uint64(len(r.b)/min) {
-		r.err = fmt.Errorf("snapshot count %d exceeds its remaining %d bytes", n, len(r.b))
+		r.err = fmt.Errorf("count %d exceeds the remaining %d bytes", n, len(r.b))
 		return 0
 	}
 	return int(n)

@@ -84,7 +84,8 @@ type Node struct {
 	members      map[uint64]Member
 	applied      uint64
 	snapIndex    uint64
-	snapBusy     bool // a background snapshot is being written
+	snapBusy     bool            // a background snapshot is being written
+	applied0     []appliedResult // apply's reusable buffer
 	lead         uint64
 	term         uint64
 	role         raft.StateType
@@ -119,6 +120,12 @@ type proposal struct {
 	cc     *raftpb.ConfChangeV2
 	span   trace.Span
 	inRaft bool // raft accepted it (guarded by Node.waitMu)
+}
+
+// appliedResult is a proposal's result waiting for the rest of its batch.
+type appliedResult struct {
+	id  uint64
+	res proposalResult
 }
 
 type proposalResult struct {
@@ -873,6 +880,21 @@ func (n *Node) saveSnapshot(snap *raftpb.Snapshot) error {
 
 func (n *Node) apply(ents []*raftpb.Entry) error {
 	now := time.Now()
+	// The callers learn their results once the whole batch is applied:
+	// their handlers then run together and their responses leave in a
+	// few writes per connection instead of one each, which clients read
+	// and wake for once rather than per response. Against a 3-node
+	// --processes sandbox, a 64-client put benchmark's client spent
+	// 12-14% less CPU and the cluster served 3124-3616 puts/s instead of
+	// 2827-3306 in alternating runs (docs/sandbox.md).
+	results := n.applied0[:0]
+	defer func() {
+		for _, r := range results {
+			n.finish(r.id, r.res)
+		}
+		clear(results)
+		n.applied0 = results[:0]
+	}()
 	for _, e := range ents {
 		idx := e.GetIndex()
 		if idx <= n.applied {
@@ -885,7 +907,7 @@ func (n *Node) apply(ents []*raftpb.Entry) error {
 				id := binary.BigEndian.Uint64(data[1:9])
 				val := n.sm.Apply(idx, data[entryHeader:])
 				n.observe(id, idx, now)
-				n.finish(id, proposalResult{val: val})
+				results = append(results, appliedResult{id: id, res: proposalResult{val: val}})
 			}
 		case raftpb.EntryConfChange, raftpb.EntryConfChangeV2:
 			if err := n.applyConfChange(e); err != nil {

@@ -61,13 +61,7 @@ func RunNode(ctx context.Context, specPath string, opts NodeOptions) (int, error
 	}
 	// The process is the whole gocli executable; what a node needs of it
 	// is a fraction of what initialising every command touched.
-	rctx, cancel := context.WithCancel(ctx)
-	released := make(chan struct{})
-	go func() {
-		defer close(released)
-		ReleaseStartupPages(rctx, 10*time.Second)
-	}()
-	defer func() { cancel(); <-released }()
+	defer ReleaseStartupPages(10 * time.Second)()
 	t := time.NewTicker(500 * time.Millisecond)
 	defer t.Stop()
 	for {

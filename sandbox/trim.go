@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"context"
 	"runtime"
 	"runtime/debug"
 	"time"
@@ -12,22 +11,28 @@ import (
 // of the gocli executable the process touched so far (see
 // releaseExecutablePages), first right away, for what package
 // initialisation touched, then after settle, for what start-up touched
-// (the first election, connections, lease checks). It returns when both
-// are done or ctx ends. Only resident memory changes: a page the node uses
-// again comes back from the page cache.
-func ReleaseStartupPages(ctx context.Context, settle time.Duration) {
+// (the first election, connections, lease checks). Both happen on a
+// goroutine of its own; stop skips what has not happened yet and returns
+// once that goroutine has ended. Only resident memory changes: a page the
+// node uses again comes back from the page cache.
+func ReleaseStartupPages(settle time.Duration) (stop func()) {
 	release := func() {
 		runtime.GC()
 		debug.FreeOSMemory()
 		// Best effort: failing leaves the process larger, nothing else.
 		_, _ = releaseExecutablePages()
 	}
-	release()
-	t := time.NewTimer(settle)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
 		release()
-	}
+		t := time.NewTimer(settle)
+		defer t.Stop()
+		select {
+		case <-quit:
+		case <-t.C:
+			release()
+		}
+	}()
+	return func() { close(quit); <-done }
 }

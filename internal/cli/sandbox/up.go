@@ -273,13 +273,7 @@ func runForeground(ctx context.Context, opts *UpOptions, m *sandbox.Manager) (er
 	}
 	// This process hosts the nodes, or supervises them under --processes:
 	// see sandbox.ReleaseStartupPages.
-	rctx, cancelRelease := context.WithCancel(ctx)
-	released := make(chan struct{})
-	go func() {
-		defer close(released)
-		sandbox.ReleaseStartupPages(rctx, 10*time.Second)
-	}()
-	defer func() { cancelRelease(); <-released }()
+	defer sandbox.ReleaseStartupPages(10 * time.Second)()
 	select {
 	case <-ctx.Done():
 	case <-shutdown:

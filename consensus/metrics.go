@@ -19,6 +19,7 @@ type metrics struct {
 	proposalsFailed prometheus.Counter
 	appliedIndex    prometheus.Gauge
 	snapshots       prometheus.Counter
+	readRounds      prometheus.Counter
 }
 
 func newMetrics(id uint64, reg prometheus.Registerer) (*metrics, error) {
@@ -46,10 +47,13 @@ func newMetrics(id uint64, reg prometheus.Registerer) (*metrics, error) {
 		snapshots: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "consensus", Name: "snapshots_total", Help: "Snapshots saved (taken locally or received).", ConstLabels: labels,
 		}),
+		readRounds: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "consensus", Name: "read_index_rounds_total", Help: "ReadIndex rounds this node started; the reads that arrive during a round share the next one.", ConstLabels: labels,
+		}),
 	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.proposeCommit, m.commitApply, m.proposeApply, m.walFsync,
-			m.leaderChanges, m.proposalsFailed, m.appliedIndex, m.snapshots} {
+			m.leaderChanges, m.proposalsFailed, m.appliedIndex, m.snapshots, m.readRounds} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("register consensus metrics for node %x: %w", id, err)
 			}

@@ -767,6 +767,7 @@ func (n *Node) reproposeParked() {
 }
 
 func (n *Node) issueRead(reqs []*readReq) {
+	n.metrics.readRounds.Inc()
 	n.readSeq++
 	b := &readBatch{reqs: reqs, issued: n.ticks}
 	n.readBatches[n.readSeq] = b

@@ -20,9 +20,8 @@ import (
 // out the cluster's clients. With the bench client in its own process, a
 // 10-node cluster on 2 CPUs had a put p99 of 17-19 ms at 2 Ps, 9-12 ms at
 // 4 and 11-17 ms at 12 (docs/sandbox.md). A process with one node (a
-// --processes child) keeps the default: on 2 CPUs an extra P there only
-// added thread switches, and a 3-node --processes cluster served 3-15%
-// more puts and linearizable reads per second without it.
+// --processes child) runs on one P instead (oneNodeProcess): on 2 CPUs an
+// extra P there only added thread switches, and a second one as well.
 var procs struct {
 	sync.Mutex
 	base  int // GOMAXPROCS before any node started
@@ -52,4 +51,26 @@ func nodeStopped() {
 	procs.Lock()
 	procs.nodes--
 	procs.Unlock()
+}
+
+// oneNodeProcess gives a process that will run a single node (a
+// --processes child) one P, unless GOMAXPROCS is set in the environment.
+// Such a node's work is a chain of hand-offs between goroutines (gRPC's
+// reader, handler and writer, the raft loop, the peer transport), each of
+// which, with a second P idle, wakes a thread to run the next goroutine
+// that then finds nothing left to do and sleeps again: with two Ps a
+// 3-node cluster's processes made twice etcd's futex calls per
+// linearizable read. With one P the goroutine that becomes runnable waits
+// for the P its waker is about to release, and the blocking system calls
+// that do hold it (the persister's fdatasync) are handed off by the
+// runtime's monitor within tens of microseconds (docs/sandbox.md).
+func oneNodeProcess() {
+	if os.Getenv("GOMAXPROCS") != "" {
+		return
+	}
+	procs.Lock()
+	defer procs.Unlock()
+	if procs.base == 0 {
+		runtime.GOMAXPROCS(1)
+	}
 }

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"time"
@@ -14,15 +13,20 @@ type gcRelease struct {
 	poll time.Duration
 	// every: the least time between two releases.
 	every time.Duration
+	// busy: more collections than this in one every means the process is
+	// serving load: no release then, whose collection and page faults
+	// would land in its requests' latency.
+	busy uint64
 }
 
-// defaultGCRelease is what node processes use: after each collection,
-// at most once a minute. A collection reads the type metadata of every
-// live object (package initialisation left objects of thousands of types,
-// all over the executable's read-only data), which put 8 MB back into an
-// idle node's resident set every two minutes; a release costs the node the
-// page faults of its working set, about a millisecond.
-var defaultGCRelease = gcRelease{poll: time.Second, every: time.Minute}
+// defaultGCRelease is what node processes use: after a collection, at
+// most once a minute. A collection reads the type metadata of every live
+// object (package initialisation left objects of thousands of types, all
+// over the executable's read-only data), which put 8 MB back into an idle
+// node's resident set every two minutes, and leaves the heap at up to
+// twice its live size; a release costs the node one more collection and
+// the page faults of its working set, a few milliseconds.
+var defaultGCRelease = gcRelease{poll: time.Second, every: time.Minute, busy: 4}
 
 // ReleaseStartupPages shrinks a process that hosts sandbox nodes once its
 // start-up is over, and keeps it small while it runs: it returns freed
@@ -30,29 +34,27 @@ var defaultGCRelease = gcRelease{poll: time.Second, every: time.Minute}
 // touched so far (see releaseExecutablePages), first right away, for what
 // package initialisation touched, then after settle, for what start-up
 // touched (the first election, connections, lease checks); from then on
-// it unmaps them again after garbage collections (see defaultGCRelease).
+// it does both again after garbage collections (see defaultGCRelease).
 // All of it happens on a goroutine of its own; stop ends it and returns
 // once it has ended. Only resident memory changes: a page the node uses
 // again comes back from the page cache.
 func ReleaseStartupPages(settle time.Duration) (stop func()) {
-	return defaultGCRelease.start(settle, func(full bool) {
-		if full {
-			runtime.GC()
-			debug.FreeOSMemory()
-		}
+	return defaultGCRelease.start(settle, func() {
+		// A collection first, so that the pages it reads go too.
+		debug.FreeOSMemory()
 		// Best effort: failing leaves the process larger, nothing else.
 		_, _ = releaseExecutablePages()
 	})
 }
 
-// start runs release(true) now and after settle, then release(false)
-// whenever a garbage collection has ended since the last release and at
-// least r.every has passed.
-func (r gcRelease) start(settle time.Duration, release func(full bool)) (stop func()) {
+// start runs release now and after settle, then, each r.every at most,
+// when garbage collections other than release's own have ended since the
+// last one, but no more than r.busy.
+func (r gcRelease) start(settle time.Duration, release func()) (stop func()) {
 	quit, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
-		release(true)
+		release()
 		t := time.NewTimer(settle)
 		defer t.Stop()
 		select {
@@ -60,7 +62,7 @@ func (r gcRelease) start(settle time.Duration, release func(full bool)) (stop fu
 			return
 		case <-t.C:
 		}
-		release(true)
+		release()
 		last, cycles := time.Now(), gcCycles()
 		tick := time.NewTicker(r.poll)
 		defer tick.Stop()
@@ -69,9 +71,16 @@ func (r gcRelease) start(settle time.Duration, release func(full bool)) (stop fu
 			case <-quit:
 				return
 			case now := <-tick.C:
-				if c := gcCycles(); c != cycles && now.Sub(last) >= r.every {
-					release(false)
-					last, cycles = time.Now(), c
+				if now.Sub(last) < r.every {
+					continue
+				}
+				switch c := gcCycles(); {
+				case c == cycles:
+				case c-cycles > r.busy:
+					last, cycles = now, c
+				default:
+					release()
+					last, cycles = time.Now(), gcCycles()
 				}
 			}
 		}

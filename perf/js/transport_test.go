@@ -9,10 +9,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -530,4 +532,73 @@ func (c countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n.Add(int64(n))
 	return n, err
+}
+
+// readCounting counts what the transport reports it read on the socket.
+type readCounting struct {
+	net.Conn
+	n atomic.Int64
+}
+
+func (c *readCounting) NetConn() net.Conn { return c.Conn }
+func (c *readCounting) countRead(n int)   { c.n.Add(int64(n)) }
+
+// connReader reads what the socket holds, counts it, waits for more, and
+// fails as a read of the connection itself does: the same error text for a
+// deadline, ECONNRESET for a reset, io.EOF at the end.
+func TestConnReader(t *testing.T) {
+	next := make(chan string)
+	addr := tcpServer(t, func(c net.Conn) {
+		for what := range next {
+			switch what {
+			case "reset":
+				c.(*net.TCPConn).SetLinger(0)
+				return // the deferred Close resets
+			case "close":
+				return
+			default:
+				io.WriteString(c, what)
+			}
+		}
+	})
+	dial := func() (*readCounting, *connReader) {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		rc := &readCounting{Conn: conn}
+		r := &connReader{}
+		r.init(rc, rawSocket(rc))
+		return rc, r
+	}
+
+	rc, r := dial()
+	buf := make([]byte, 64)
+	go func() { next <- "hello" }() // arrives while Read waits
+	n, err := r.Read(buf)
+	if err != nil || string(buf[:n]) != "hello" || rc.n.Load() != 5 {
+		t.Fatalf("read %q, %v; counted %d", buf[:n], err, rc.n.Load())
+	}
+
+	rc.SetReadDeadline(time.Now().Add(-time.Second))
+	_, want := rc.Conn.Read(buf)
+	_, err = r.Read(buf)
+	if err == nil || want == nil || err.Error() != want.Error() || !os.IsTimeout(err) || errorCode(err) != 1050 {
+		t.Fatalf("past deadline: %v, a read of the connection: %v", err, want)
+	}
+	rc.SetReadDeadline(time.Time{})
+
+	next <- "reset"
+	_, err = r.Read(buf)
+	if !errors.Is(err, syscall.ECONNRESET) || errorCode(err) != 1220 || !strings.HasPrefix(err.Error(), "read tcp ") {
+		t.Fatalf("after a reset: %v (code %d)", err, errorCode(err))
+	}
+
+	_, r = dial()
+	next <- "close"
+	if _, err = r.Read(buf); err != io.EOF {
+		t.Fatalf("after the server closed: %v, want io.EOF", err)
+	}
+	close(next)
 }

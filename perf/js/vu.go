@@ -671,6 +671,9 @@ func (c *countingConn) Read(b []byte) (int, error) {
 	return n, err
 }
 
+// countRead counts bytes the transport read from the socket itself.
+func (c *countingConn) countRead(n int) { c.vu.bytesRead.Add(int64(n)) }
+
 // countWritten counts bytes the transport wrote on the socket itself.
 func (c *countingConn) countWritten(n int) { c.vu.bytesWritten.Add(int64(n)) }
 

@@ -12,6 +12,3 @@ func rawSocket(net.Conn) syscall.RawConn { return nil }
 
 // rawWrite is never called without a raw socket.
 func rawWrite(uintptr, []byte) int { return 0 }
-
-// rawRead is never called without a raw socket.
-func rawRead(uintptr, []byte) (int, error) { return 0, syscall.ENOSYS }

@@ -62,19 +62,3 @@ func rawWriteCall(fd uintptr, p []byte) (int, error) {
 	}
 	return int(n), nil
 }
-
-// rawRead reads from the non-blocking socket fd once (again when a signal
-// interrupted it): n bytes, or the call's errno (EAGAIN: nothing to read
-// yet). Like rawWriteCall, it does not tell the scheduler.
-func rawRead(fd uintptr, p []byte) (int, error) {
-	for {
-		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-		switch e {
-		case 0:
-			return int(n), nil
-		case syscall.EINTR:
-			continue
-		}
-		return 0, e
-	}
-}

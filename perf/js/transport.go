@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
-	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -50,9 +49,8 @@ type directConn struct {
 	conn net.Conn
 	br   *bufio.Reader
 	bw   *bufio.Writer
-	// w is the writer under bw, r the reader under br.
+	// w is the writer under bw.
 	w connWriter
-	r connReader
 	// raw is the socket under conn, for sendAwait; nil where the
 	// platform does not give one.
 	raw syscall.RawConn
@@ -567,9 +565,7 @@ func (t *directTransport) getConn(ctx context.Context, scope *requestScope, key 
 	if err != nil {
 		return nil, false, err
 	}
-	c := &directConn{conn: conn, raw: rawSocket(conn), key: key}
-	c.r.init(conn, c.raw)
-	c.br = bufio.NewReaderSize(&c.r, 4096)
+	c := &directConn{conn: conn, br: bufio.NewReaderSize(conn, 4096), raw: rawSocket(conn), key: key}
 	c.await = c.sendInRead
 	c.w.conn = conn
 	c.bw = bufio.NewWriterSize(&c.w, 4096)
@@ -613,82 +609,6 @@ func (w *connWriter) Write(p []byte) (int, error) {
 // countWritten.
 type writeCounter interface {
 	countWritten(n int)
-}
-
-// readCounter is writeCounter's counterpart for bytes read (data_received).
-type readCounter interface {
-	countRead(n int)
-}
-
-// connReader is the reader under a direct connection's bufio.Reader. Where
-// the platform gives the socket, it reads with raw system calls (rawRead)
-// inside the socket's raw read, which waits for readability as a read of
-// conn does: a read system call made through package syscall tells the
-// scheduler it may block, and the runtime's monitor thread, finding
-// processors in such calls at every look, wakes up every 20 µs to hand
-// them to other threads, which cost a load test about 5% of its CPU in
-// context switches. The socket is non-blocking, so the call never blocks.
-// Errors take the form a read of conn gives them.
-type connReader struct {
-	conn    net.Conn
-	raw     syscall.RawConn
-	counter readCounter
-	fn      func(fd uintptr) bool // read, made once per connection
-	p       []byte
-	n       int
-	errno   error
-}
-
-func (r *connReader) init(conn net.Conn, raw syscall.RawConn) {
-	r.conn, r.raw = conn, raw
-	r.counter, _ = conn.(readCounter)
-	r.fn = r.read
-}
-
-func (r *connReader) Read(p []byte) (int, error) {
-	if r.raw == nil {
-		return r.conn.Read(p)
-	}
-	if len(p) == 0 {
-		return 0, nil
-	}
-	r.p, r.n, r.errno = p, 0, nil
-	err := r.raw.Read(r.fn)
-	r.p = nil
-	if err != nil {
-		// The raw read's own errors (a deadline, a closed connection)
-		// come as a "raw-read" OpError.
-		var oe *net.OpError
-		if errors.As(err, &oe) {
-			err = oe.Err
-		}
-		return 0, r.opError(err)
-	}
-	if r.errno != nil {
-		return 0, r.opError(os.NewSyscallError("read", r.errno))
-	}
-	if r.n == 0 {
-		return 0, io.EOF
-	}
-	if r.counter != nil {
-		r.counter.countRead(r.n)
-	}
-	return r.n, nil
-}
-
-// read is the raw read's callback: false (wait, then call again) while the
-// socket has nothing to read.
-func (r *connReader) read(fd uintptr) bool {
-	n, errno := rawRead(fd, r.p)
-	if errno == syscall.EAGAIN {
-		return false
-	}
-	r.n, r.errno = n, errno
-	return true
-}
-
-func (r *connReader) opError(err error) error {
-	return &net.OpError{Op: "read", Net: "tcp", Source: r.conn.LocalAddr(), Addr: r.conn.RemoteAddr(), Err: err}
 }
 
 // sendAwait flushes the request buffered in c.bw and waits until the

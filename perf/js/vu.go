@@ -21,6 +21,7 @@ import (
 
 	"github.com/dop251/goja"
 
+	"github.com/gocli/gocli/consensus/rawconn"
 	"github.com/gocli/gocli/perf/metrics"
 )
 
@@ -671,9 +672,6 @@ func (c *countingConn) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// countRead counts bytes the transport read from the socket itself.
-func (c *countingConn) countRead(n int) { c.vu.bytesRead.Add(int64(n)) }
-
 // countWritten counts bytes the transport wrote on the socket itself.
 func (c *countingConn) countWritten(n int) { c.vu.bytesWritten.Add(int64(n)) }
 
@@ -691,7 +689,9 @@ func (vu *VU) initHTTP() {
 		if err != nil {
 			return nil, err
 		}
-		return &countingConn{Conn: c, vu: vu}, nil
+		// Raw socket I/O: see consensus/rawconn. A load generator's CPU
+		// per request is a limit on the load it can make.
+		return &countingConn{Conn: rawconn.Wrap(c), vu: vu}, nil
 	}
 	// A VU makes one request at a time, or up to options.batch at once.
 	idle := max(32, vu.env.HTTP.Batch)

@@ -42,15 +42,17 @@ type frozenStore struct {
 func (s *Store) freeze() *frozenStore {
 	f := &frozenStore{rev: s.rev, compactRev: s.compactRev,
 		leases: make([]lease, 0, len(s.leases)),
-		keys:   append([]string(nil), s.keys...),
-		hists:  make([][]revEntry, len(s.keys))}
+		keys:   make([]string, 0, s.keys.Len()),
+		hists:  make([][]revEntry, 0, s.keys.Len())}
 	for _, l := range s.leases {
 		f.leases = append(f.leases, lease{ID: l.ID, TTL: l.TTL})
 	}
 	sort.Slice(f.leases, func(i, j int) bool { return f.leases[i].ID < f.leases[j].ID })
-	for i, k := range f.keys {
-		f.hists[i] = s.hist[k]
-	}
+	s.keys.Ascend(func(k string) bool {
+		f.keys = append(f.keys, k)
+		f.hists = append(f.hists, s.hist[k])
+		return true
+	})
 	return f
 }
 

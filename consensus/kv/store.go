@@ -6,6 +6,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/google/btree"
 )
 
 // command is every KV write the log replicates (encoded as command.go
@@ -56,7 +58,7 @@ type Store struct {
 	mu         sync.RWMutex
 	rev        int64
 	compactRev int64
-	keys       []string // sorted keys with any history
+	keys       *btree.BTreeG[string] // every key with any history, in order
 	hist       map[string][]revEntry
 	leases     map[int64]*lease
 	// expiry is local, not replicated: when each lease expires by this
@@ -74,7 +76,7 @@ type Store struct {
 // NewStore returns an empty store at revision 1 (etcd's first revision).
 func NewStore() *Store {
 	return &Store{
-		rev: 1, hist: map[string][]revEntry{}, leases: map[int64]*lease{},
+		rev: 1, keys: newKeyIndex(), hist: map[string][]revEntry{}, leases: map[int64]*lease{},
 		expiry: map[int64]time.Time{}, now: time.Now, watchers: map[*watcher]struct{}{},
 		closed: make(chan struct{}),
 	}
@@ -132,22 +134,25 @@ func (s *Store) Apply(index uint64, data []byte) any {
 	return r
 }
 
-func (s *Store) findKeys(key, end []byte) []string {
-	start := sort.SearchStrings(s.keys, string(key))
-	if len(end) == 0 {
-		if start < len(s.keys) && s.keys[start] == string(key) {
-			return s.keys[start : start+1]
+// indexDegree is the key index's B-tree degree, etcd's for its own.
+const indexDegree = 32
+
+func newKeyIndex() *btree.BTreeG[string] { return btree.NewOrderedG[string](indexDegree) }
+
+// visitKeys calls fn on each key with history in the range, in key
+// order, until fn returns false: an empty end is key alone, "\x00" every
+// key from key on, otherwise [key, end). fn must not change the index.
+func (s *Store) visitKeys(key, end []byte, fn func(k string) bool) {
+	switch {
+	case len(end) == 0:
+		if _, ok := s.hist[string(key)]; ok {
+			fn(string(key))
 		}
-		return nil
+	case len(end) == 1 && end[0] == 0:
+		s.keys.AscendGreaterOrEqual(string(key), fn)
+	case bytes.Compare(key, end) < 0:
+		s.keys.AscendRange(string(key), string(end), fn)
 	}
-	if len(end) == 1 && end[0] == 0 {
-		return s.keys[start:]
-	}
-	stop := sort.SearchStrings(s.keys, string(end))
-	if stop < start {
-		return nil
-	}
-	return s.keys[start:stop]
 }
 
 // at returns the key's value visible at revision rev (0: latest), or nil.
@@ -181,17 +186,18 @@ func (s *Store) rangeLocked(r *RangeRequest) (*RangeResponse, error) {
 	// sorting or revision filters need every match first (as etcd does).
 	full := r.SortOrder != SortNone || r.SortTarget != SortByKey || r.hasFilters()
 	var kvs []*KeyValue
-	for _, k := range s.findKeys(r.Key, r.RangeEnd) {
+	s.visitKeys(r.Key, r.RangeEnd, func(k string) bool {
 		kv := s.at(k, r.Revision)
 		if kv == nil {
-			continue
+			return true
 		}
 		resp.Count++
 		if r.CountOnly || !r.keep(kv) || (!full && r.Limit > 0 && int64(len(kvs)) >= r.Limit) {
-			continue
+			return true
 		}
 		kvs = append(kvs, kv)
-	}
+		return true
+	})
 	if full {
 		sortKVs(kvs, r.SortTarget, r.SortOrder)
 	}
@@ -268,16 +274,18 @@ func (s *Store) compare(c *Compare) bool {
 	if len(c.RangeEnd) == 0 {
 		return s.compareKV(c, s.at(string(c.Key), 0))
 	}
-	found := false
-	for _, k := range s.findKeys(c.Key, c.RangeEnd) {
+	found, ok := false, true
+	s.visitKeys(c.Key, c.RangeEnd, func(k string) bool {
 		kv := s.at(k, 0)
 		if kv == nil {
-			continue // deleted: its history stays in the key list
+			return true // deleted: its history stays in the index
 		}
 		found = true
-		if !s.compareKV(c, kv) {
-			return false
-		}
+		ok = s.compareKV(c, kv)
+		return ok
+	})
+	if !ok {
+		return false
 	}
 	return found || s.compareKV(c, nil)
 }
@@ -429,11 +437,21 @@ func (s *Store) applyTxn(t *TxnRequest) (*result, []Event) {
 			resp.Responses = append(resp.Responses, OpResponse{Put: pr})
 		case op.Delete != nil:
 			dr := &DeleteRangeResponse{}
-			for _, k := range append([]string(nil), s.findKeys(op.Delete.Key, op.Delete.RangeEnd)...) {
-				prev := s.at(k, 0)
-				if prev == nil {
-					continue
+			// Collected first: deleting appends to histories, and the
+			// index must not change during a visit.
+			type liveKey struct {
+				k    string
+				prev *KeyValue
+			}
+			var live []liveKey
+			s.visitKeys(op.Delete.Key, op.Delete.RangeEnd, func(k string) bool {
+				if prev := s.at(k, 0); prev != nil {
+					live = append(live, liveKey{k, prev})
 				}
+				return true
+			})
+			for _, l := range live {
+				k, prev := l.k, l.prev
 				evs = append(evs, s.del(k, prev, main, sub))
 				sub++
 				dr.Deleted++
@@ -505,10 +523,7 @@ func (s *Store) del(k string, prev *KeyValue, main, sub int64) Event {
 func (s *Store) appendHist(k string, e revEntry) {
 	h, ok := s.hist[k]
 	if !ok {
-		i := sort.SearchStrings(s.keys, k)
-		s.keys = append(s.keys, "")
-		copy(s.keys[i+1:], s.keys[i:])
-		s.keys[i] = k
+		s.keys.ReplaceOrInsert(k)
 	}
 	s.hist[k] = append(h, e)
 }
@@ -521,9 +536,8 @@ func (s *Store) compact(rev int64) error {
 	if rev > s.rev {
 		return ErrFutureRev
 	}
-	keys := s.keys[:0]
-	for _, k := range s.keys {
-		h := s.hist[k]
+	var gone []string
+	for k, h := range s.hist {
 		i := sort.Search(len(h), func(i int) bool { return h[i].Main > rev })
 		// h[:i] are at or before rev; keep the last of them if live.
 		start := i
@@ -532,13 +546,15 @@ func (s *Store) compact(rev int64) error {
 		}
 		h = append([]revEntry(nil), h[start:]...)
 		if len(h) == 0 {
-			delete(s.hist, k)
+			gone = append(gone, k)
 			continue
 		}
 		s.hist[k] = h
-		keys = append(keys, k)
 	}
-	s.keys = keys
+	for _, k := range gone {
+		delete(s.hist, k)
+		s.keys.Delete(k)
+	}
 	s.compactRev = rev
 	return nil
 }
@@ -688,11 +704,11 @@ func (s *Store) Restore(data []byte) error {
 	if s.hist == nil {
 		s.hist = map[string][]revEntry{}
 	}
-	s.keys = s.keys[:0]
+	// A new tree, not Clear: a snapshot capture may share the old one.
+	s.keys = newKeyIndex()
 	for k := range s.hist {
-		s.keys = append(s.keys, k)
+		s.keys.ReplaceOrInsert(k)
 	}
-	sort.Strings(s.keys)
 	s.leases = map[int64]*lease{}
 	s.expiry = map[int64]time.Time{}
 	now := s.now()
@@ -700,7 +716,7 @@ func (s *Store) Restore(data []byte) error {
 		s.leases[l.ID] = &lease{ID: l.ID, TTL: l.TTL, Keys: map[string]struct{}{}}
 		s.expiry[l.ID] = now.Add(time.Duration(l.TTL) * time.Second)
 	}
-	for _, k := range s.keys {
+	for k := range s.hist {
 		if kv := s.at(k, 0); kv != nil && kv.Lease != 0 {
 			if l, ok := s.leases[kv.Lease]; ok {
 				l.Keys[k] = struct{}{}

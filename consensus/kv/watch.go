@@ -98,7 +98,7 @@ func (s *Store) Watch(ctx context.Context, req WatchRequest) (<-chan WatchRespon
 	}
 	var hist []Event
 	if req.StartRevision > 0 && req.StartRevision <= s.rev {
-		for _, k := range s.findKeys(req.Key, req.RangeEnd) {
+		s.visitKeys(req.Key, req.RangeEnd, func(k string) bool {
 			h := s.hist[k]
 			for i, e := range h {
 				if e.Main < req.StartRevision {
@@ -114,7 +114,8 @@ func (s *Store) Watch(ctx context.Context, req WatchRequest) (<-chan WatchRespon
 					hist = append(hist, Event{Type: EventDelete, Kv: &KeyValue{Key: []byte(k), ModRevision: e.Main}, PrevKv: prev})
 				}
 			}
-		}
+			return true
+		})
 		sort.SliceStable(hist, func(i, j int) bool { return hist[i].Kv.ModRevision < hist[j].Kv.ModRevision })
 	}
 	rev := s.rev

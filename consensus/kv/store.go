@@ -58,9 +58,12 @@ type Store struct {
 	mu         sync.RWMutex
 	rev        int64
 	compactRev int64
-	keys       *btree.BTreeG[string] // every key with any history, in order
-	hist       map[string][]revEntry
-	leases     map[int64]*lease
+	// index holds every key with any history since the last compaction,
+	// in key order, with that history. A B-tree, as etcd's index is: a
+	// new key costs O(log n), and Clone gives a snapshot an O(1)
+	// copy-on-write capture.
+	index  *btree.BTreeG[keyHistory]
+	leases map[int64]*lease
 	// expiry is local, not replicated: when each lease expires by this
 	// node's clock. It matters only on the leader, which revokes expired
 	// leases through the log.
@@ -76,7 +79,7 @@ type Store struct {
 // NewStore returns an empty store at revision 1 (etcd's first revision).
 func NewStore() *Store {
 	return &Store{
-		rev: 1, keys: newKeyIndex(), hist: map[string][]revEntry{}, leases: map[int64]*lease{},
+		rev: 1, index: newIndex(), leases: map[int64]*lease{},
 		expiry: map[int64]time.Time{}, now: time.Now, watchers: map[*watcher]struct{}{},
 		closed: make(chan struct{}),
 	}
@@ -134,30 +137,50 @@ func (s *Store) Apply(index uint64, data []byte) any {
 	return r
 }
 
-// indexDegree is the key index's B-tree degree, etcd's for its own.
+// keyHistory is one key's entry in the store's index: its revisions
+// since the last compaction, oldest first (KV nil: a tombstone).
+// Writes append to hist and put the item back, never change an element
+// in place, so a capture of the index (freeze) keeps its own view.
+type keyHistory struct {
+	key  string
+	hist []revEntry
+}
+
+// indexDegree is the index B-tree's degree, etcd's for its own.
 const indexDegree = 32
 
-func newKeyIndex() *btree.BTreeG[string] { return btree.NewOrderedG[string](indexDegree) }
+func newIndex() *btree.BTreeG[keyHistory] {
+	return btree.NewG(indexDegree, func(a, b keyHistory) bool { return a.key < b.key })
+}
 
-// visitKeys calls fn on each key with history in the range, in key
-// order, until fn returns false: an empty end is key alone, "\x00" every
-// key from key on, otherwise [key, end). fn must not change the index.
-func (s *Store) visitKeys(key, end []byte, fn func(k string) bool) {
+// history returns the key's history, nil for a key the index lacks.
+func (s *Store) history(key string) []revEntry {
+	it, _ := s.index.Get(keyHistory{key: key})
+	return it.hist
+}
+
+// visit calls fn on each key with history in the range, in key order,
+// until fn returns false: an empty end is key alone, "\x00" every key
+// from key on, otherwise [key, end). fn must not change the index.
+func (s *Store) visit(key, end []byte, fn func(it keyHistory) bool) {
 	switch {
 	case len(end) == 0:
-		if _, ok := s.hist[string(key)]; ok {
-			fn(string(key))
+		if it, ok := s.index.Get(keyHistory{key: string(key)}); ok {
+			fn(it)
 		}
 	case len(end) == 1 && end[0] == 0:
-		s.keys.AscendGreaterOrEqual(string(key), fn)
+		s.index.AscendGreaterOrEqual(keyHistory{key: string(key)}, fn)
 	case bytes.Compare(key, end) < 0:
-		s.keys.AscendRange(string(key), string(end), fn)
+		s.index.AscendRange(keyHistory{key: string(key)}, keyHistory{key: string(end)}, fn)
 	}
 }
 
 // at returns the key's value visible at revision rev (0: latest), or nil.
-func (s *Store) at(key string, rev int64) *KeyValue {
-	h := s.hist[key]
+func (s *Store) at(key string, rev int64) *KeyValue { return valueAt(s.history(key), rev) }
+
+// valueAt returns the value a history holds at revision rev (0: latest),
+// or nil.
+func valueAt(h []revEntry, rev int64) *KeyValue {
 	if rev == 0 {
 		if len(h) == 0 {
 			return nil
@@ -186,8 +209,8 @@ func (s *Store) rangeLocked(r *RangeRequest) (*RangeResponse, error) {
 	// sorting or revision filters need every match first (as etcd does).
 	full := r.SortOrder != SortNone || r.SortTarget != SortByKey || r.hasFilters()
 	var kvs []*KeyValue
-	s.visitKeys(r.Key, r.RangeEnd, func(k string) bool {
-		kv := s.at(k, r.Revision)
+	s.visit(r.Key, r.RangeEnd, func(it keyHistory) bool {
+		kv := valueAt(it.hist, r.Revision)
 		if kv == nil {
 			return true
 		}
@@ -275,8 +298,8 @@ func (s *Store) compare(c *Compare) bool {
 		return s.compareKV(c, s.at(string(c.Key), 0))
 	}
 	found, ok := false, true
-	s.visitKeys(c.Key, c.RangeEnd, func(k string) bool {
-		kv := s.at(k, 0)
+	s.visit(c.Key, c.RangeEnd, func(it keyHistory) bool {
+		kv := valueAt(it.hist, 0)
 		if kv == nil {
 			return true // deleted: its history stays in the index
 		}
@@ -426,33 +449,28 @@ func (s *Store) applyTxn(t *TxnRequest) (*result, []Event) {
 			rr, _ := s.rangeLocked(op.Range)
 			resp.Responses = append(resp.Responses, OpResponse{Range: rr})
 		case op.Put != nil:
-			prev := s.at(string(op.Put.Key), 0)
 			ev := s.put(op.Put, main, sub)
 			sub++
 			evs = append(evs, ev)
 			pr := &PutResponse{}
-			if op.Put.PrevKv && prev != nil {
-				pr.PrevKv = prev.clone(true)
+			if op.Put.PrevKv && ev.PrevKv != nil {
+				pr.PrevKv = ev.PrevKv.clone(true)
 			}
 			resp.Responses = append(resp.Responses, OpResponse{Put: pr})
 		case op.Delete != nil:
 			dr := &DeleteRangeResponse{}
 			// Collected first: deleting appends to histories, and the
 			// index must not change during a visit.
-			type liveKey struct {
-				k    string
-				prev *KeyValue
-			}
-			var live []liveKey
-			s.visitKeys(op.Delete.Key, op.Delete.RangeEnd, func(k string) bool {
-				if prev := s.at(k, 0); prev != nil {
-					live = append(live, liveKey{k, prev})
+			var live []keyHistory
+			s.visit(op.Delete.Key, op.Delete.RangeEnd, func(it keyHistory) bool {
+				if prev := valueAt(it.hist, 0); prev != nil {
+					live = append(live, it)
 				}
 				return true
 			})
-			for _, l := range live {
-				k, prev := l.k, l.prev
-				evs = append(evs, s.del(k, prev, main, sub))
+			for _, it := range live {
+				prev := valueAt(it.hist, 0)
+				evs = append(evs, s.del(it, main, sub))
 				sub++
 				dr.Deleted++
 				if op.Delete.PrevKv {
@@ -480,9 +498,11 @@ func (s *Store) applyTxn(t *TxnRequest) (*result, []Event) {
 	return &result{txn: resp}, evs
 }
 
+// put writes p at revision main.sub: one index lookup and one insert.
 func (s *Store) put(p *PutRequest, main, sub int64) Event {
 	k := string(p.Key)
-	prev := s.at(k, 0)
+	it, _ := s.index.Get(keyHistory{key: k})
+	prev := valueAt(it.hist, 0)
 	kv := &KeyValue{Key: p.Key, Value: p.Value, CreateRevision: main, ModRevision: main, Version: 1, Lease: p.Lease}
 	if prev != nil && p.IgnoreValue {
 		kv.Value = prev.Value
@@ -502,7 +522,8 @@ func (s *Store) put(p *PutRequest, main, sub int64) Event {
 	if l, ok := s.leases[kv.Lease]; ok && kv.Lease != 0 {
 		l.Keys[k] = struct{}{}
 	}
-	s.appendHist(k, revEntry{Main: main, Sub: sub, KV: kv})
+	it.key = k
+	s.appendHist(it, revEntry{Main: main, Sub: sub, KV: kv})
 	ev := Event{Type: EventPut, Kv: kv}
 	if prev != nil {
 		ev.PrevKv = prev
@@ -510,22 +531,24 @@ func (s *Store) put(p *PutRequest, main, sub int64) Event {
 	return ev
 }
 
-func (s *Store) del(k string, prev *KeyValue, main, sub int64) Event {
+// del writes a tombstone for a live key at revision main.sub.
+func (s *Store) del(it keyHistory, main, sub int64) Event {
+	prev := valueAt(it.hist, 0)
 	if prev.Lease != 0 {
 		if l, ok := s.leases[prev.Lease]; ok {
-			delete(l.Keys, k)
+			delete(l.Keys, it.key)
 		}
 	}
-	s.appendHist(k, revEntry{Main: main, Sub: sub})
+	s.appendHist(it, revEntry{Main: main, Sub: sub})
 	return Event{Type: EventDelete, Kv: &KeyValue{Key: prev.Key, ModRevision: main}, PrevKv: prev}
 }
 
-func (s *Store) appendHist(k string, e revEntry) {
-	h, ok := s.hist[k]
-	if !ok {
-		s.keys.ReplaceOrInsert(k)
-	}
-	s.hist[k] = append(h, e)
+// appendHist puts it back in the index with e appended to its history.
+// append may write into the history's spare capacity, past the length a
+// capture holds, never over an element it can see.
+func (s *Store) appendHist(it keyHistory, e revEntry) {
+	it.hist = append(it.hist, e)
+	s.index.ReplaceOrInsert(it)
 }
 
 // compact drops history before rev, keeping each key's value at rev.
@@ -536,24 +559,30 @@ func (s *Store) compact(rev int64) error {
 	if rev > s.rev {
 		return ErrFutureRev
 	}
-	var gone []string
-	for k, h := range s.hist {
+	// Changes are collected first: the index must not change during a
+	// visit. A key with only its live value at rev is left as it is.
+	var changed []keyHistory
+	s.index.Ascend(func(it keyHistory) bool {
+		h := it.hist
 		i := sort.Search(len(h), func(i int) bool { return h[i].Main > rev })
 		// h[:i] are at or before rev; keep the last of them if live.
 		start := i
 		if i > 0 && h[i-1].KV != nil {
 			start = i - 1
 		}
-		h = append([]revEntry(nil), h[start:]...)
-		if len(h) == 0 {
-			gone = append(gone, k)
+		if start > 0 || len(h) == 0 {
+			// A copy, so the dropped entries can be freed.
+			it.hist = append([]revEntry(nil), h[start:]...)
+			changed = append(changed, it)
+		}
+		return true
+	})
+	for _, it := range changed {
+		if len(it.hist) == 0 {
+			s.index.Delete(it)
 			continue
 		}
-		s.hist[k] = h
-	}
-	for _, k := range gone {
-		delete(s.hist, k)
-		s.keys.Delete(k)
+		s.index.ReplaceOrInsert(it)
 	}
 	s.compactRev = rev
 	return nil
@@ -592,8 +621,8 @@ func (s *Store) revoke(id int64) (*result, []Event) {
 	main := s.rev + 1
 	var evs []Event
 	for i, k := range keys {
-		if prev := s.at(k, 0); prev != nil {
-			evs = append(evs, s.del(k, prev, main, int64(i)))
+		if it, ok := s.index.Get(keyHistory{key: k}); ok && valueAt(it.hist, 0) != nil {
+			evs = append(evs, s.del(it, main, int64(i)))
 		}
 	}
 	if len(evs) > 0 {
@@ -672,18 +701,19 @@ type snapshotData struct {
 
 // Snapshot implements consensus.StateMachine.
 func (s *Store) Snapshot() ([]byte, error) {
-	s.mu.RLock()
+	s.mu.Lock()
 	f := s.freeze()
-	s.mu.RUnlock()
+	s.mu.Unlock()
 	return f.appendTo(nil), nil
 }
 
-// FreezeSnapshot implements consensus.SnapshotFreezer: it copies slice
-// headers (tens of bytes per key), and the returned function encodes them.
+// FreezeSnapshot implements consensus.SnapshotFreezer: it clones the
+// index copy-on-write (O(1), see frozenStore), and the returned function
+// encodes the clone.
 func (s *Store) FreezeSnapshot() func(dst []byte) ([]byte, error) {
-	s.mu.RLock()
+	s.mu.Lock()
 	f := s.freeze()
-	s.mu.RUnlock()
+	s.mu.Unlock()
 	return func(dst []byte) ([]byte, error) { return f.appendTo(dst), nil }
 }
 
@@ -700,14 +730,15 @@ func (s *Store) Restore(data []byte) error {
 	if s.rev == 0 {
 		s.rev = 1
 	}
-	s.hist = d.Hist
-	if s.hist == nil {
-		s.hist = map[string][]revEntry{}
+	keys := make([]string, 0, len(d.Hist))
+	for k := range d.Hist {
+		keys = append(keys, k)
 	}
+	sort.Strings(keys)
 	// A new tree, not Clear: a snapshot capture may share the old one.
-	s.keys = newKeyIndex()
-	for k := range s.hist {
-		s.keys.ReplaceOrInsert(k)
+	s.index = newIndex()
+	for _, k := range keys {
+		s.index.ReplaceOrInsert(keyHistory{key: k, hist: d.Hist[k]})
 	}
 	s.leases = map[int64]*lease{}
 	s.expiry = map[int64]time.Time{}
@@ -716,8 +747,8 @@ func (s *Store) Restore(data []byte) error {
 		s.leases[l.ID] = &lease{ID: l.ID, TTL: l.TTL, Keys: map[string]struct{}{}}
 		s.expiry[l.ID] = now.Add(time.Duration(l.TTL) * time.Second)
 	}
-	for k := range s.hist {
-		if kv := s.at(k, 0); kv != nil && kv.Lease != 0 {
+	for k, h := range d.Hist {
+		if kv := valueAt(h, 0); kv != nil && kv.Lease != 0 {
 			if l, ok := s.leases[kv.Lease]; ok {
 				l.Keys[k] = struct{}{}
 			}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/google/btree"
 )
@@ -153,30 +154,35 @@ func newIndex() *btree.BTreeG[keyHistory] {
 	return btree.NewG(indexDegree, func(a, b keyHistory) bool { return a.key < b.key })
 }
 
-// history returns the key's history, nil for a key the index lacks.
-func (s *Store) history(key string) []revEntry {
-	it, _ := s.index.Get(keyHistory{key: key})
-	return it.hist
-}
-
 // visit calls fn on each key with history in the range, in key order,
 // until fn returns false: an empty end is key alone, "\x00" every key
 // from key on, otherwise [key, end). fn must not change the index.
 func (s *Store) visit(key, end []byte, fn func(it keyHistory) bool) {
 	switch {
 	case len(end) == 0:
-		if it, ok := s.index.Get(keyHistory{key: string(key)}); ok {
+		if it, ok := s.index.Get(searchKey(key)); ok {
 			fn(it)
 		}
 	case len(end) == 1 && end[0] == 0:
-		s.index.AscendGreaterOrEqual(keyHistory{key: string(key)}, fn)
+		s.index.AscendGreaterOrEqual(searchKey(key), fn)
 	case bytes.Compare(key, end) < 0:
-		s.index.AscendRange(keyHistory{key: string(key)}, keyHistory{key: string(end)}, fn)
+		s.index.AscendRange(searchKey(key), searchKey(end), fn)
 	}
 }
 
+// searchKey is an index item to search for key without copying it: the
+// tree only compares a search item during the call and never keeps it,
+// and key does not change meanwhile. string(key) would be copied to the
+// heap on every read, as the item reaches the tree's generic methods.
+func searchKey(key []byte) keyHistory {
+	return keyHistory{key: unsafe.String(unsafe.SliceData(key), len(key))}
+}
+
 // at returns the key's value visible at revision rev (0: latest), or nil.
-func (s *Store) at(key string, rev int64) *KeyValue { return valueAt(s.history(key), rev) }
+func (s *Store) at(key []byte, rev int64) *KeyValue {
+	it, _ := s.index.Get(searchKey(key))
+	return valueAt(it.hist, rev)
+}
 
 // valueAt returns the value a history holds at revision rev (0: latest),
 // or nil.
@@ -295,7 +301,7 @@ func (s *Store) Range(r *RangeRequest) (*RangeResponse, error) {
 // means "no key in it").
 func (s *Store) compare(c *Compare) bool {
 	if len(c.RangeEnd) == 0 {
-		return s.compareKV(c, s.at(string(c.Key), 0))
+		return s.compareKV(c, s.at(c.Key, 0))
 	}
 	found, ok := false, true
 	s.visit(c.Key, c.RangeEnd, func(it keyHistory) bool {
@@ -415,7 +421,7 @@ func (s *Store) applyTxn(t *TxnRequest) (*result, []Event) {
 			if len(op.Put.Key) == 0 {
 				return &result{err: ErrEmptyKey}, nil
 			}
-			if (op.Put.IgnoreValue || op.Put.IgnoreLease) && s.at(string(op.Put.Key), 0) == nil {
+			if (op.Put.IgnoreValue || op.Put.IgnoreLease) && s.at(op.Put.Key, 0) == nil {
 				return &result{err: ErrKeyNotFound}, nil
 			}
 			if op.Put.IgnoreLease && op.Put.Lease != 0 {
@@ -500,8 +506,11 @@ func (s *Store) applyTxn(t *TxnRequest) (*result, []Event) {
 
 // put writes p at revision main.sub: one index lookup and one insert.
 func (s *Store) put(p *PutRequest, main, sub int64) Event {
-	k := string(p.Key)
-	it, _ := s.index.Get(keyHistory{key: k})
+	it, found := s.index.Get(searchKey(p.Key))
+	if !found {
+		it.key = string(p.Key) // an overwrite keeps the index's copy
+	}
+	k := it.key
 	prev := valueAt(it.hist, 0)
 	kv := &KeyValue{Key: p.Key, Value: p.Value, CreateRevision: main, ModRevision: main, Version: 1, Lease: p.Lease}
 	if prev != nil && p.IgnoreValue {
@@ -522,7 +531,6 @@ func (s *Store) put(p *PutRequest, main, sub int64) Event {
 	if l, ok := s.leases[kv.Lease]; ok && kv.Lease != 0 {
 		l.Keys[k] = struct{}{}
 	}
-	it.key = k
 	s.appendHist(it, revEntry{Main: main, Sub: sub, KV: kv})
 	ev := Event{Type: EventPut, Kv: kv}
 	if prev != nil {

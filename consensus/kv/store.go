@@ -508,7 +508,8 @@ func (s *Store) applyTxn(t *TxnRequest) (*result, []Event) {
 func (s *Store) put(p *PutRequest, main, sub int64) Event {
 	it, found := s.index.Get(searchKey(p.Key))
 	if !found {
-		it.key = string(p.Key) // an overwrite keeps the index's copy
+		// A new key: the index keeps this copy (an overwrite reuses it).
+		it.key = string(p.Key)
 	}
 	k := it.key
 	prev := valueAt(it.hist, 0)
@@ -568,7 +569,7 @@ func (s *Store) compact(rev int64) error {
 		return ErrFutureRev
 	}
 	// Changes are collected first: the index must not change during a
-	// visit. A key with only its live value at rev is left as it is.
+	// visit. An item whose history loses nothing is left as it is.
 	var changed []keyHistory
 	s.index.Ascend(func(it keyHistory) bool {
 		h := it.hist

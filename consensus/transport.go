@@ -14,6 +14,8 @@ import (
 
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/gocli/gocli/consensus/rawconn"
 )
 
 // Wire format of the peer transport (see docs/consensus.md):
@@ -243,6 +245,7 @@ func (t *TCPTransport) accept() {
 			}
 			continue
 		}
+		c = rawconn.Wrap(c)
 		t.mu.Lock()
 		if t.closed {
 			t.mu.Unlock()
@@ -404,6 +407,7 @@ func (p *peer) ensureConn() bool {
 	}
 	c, err := net.DialTimeout("tcp", addr, p.t.dialTO)
 	if err == nil {
+		c = rawconn.Wrap(c)
 		var hs [12]byte
 		copy(hs[:4], wireMagic)
 		binary.BigEndian.PutUint64(hs[4:], p.t.id)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/gocli/gocli/consensus"
 	"github.com/gocli/gocli/consensus/kv"
+	"github.com/gocli/gocli/consensus/rawconn"
 	"github.com/gocli/gocli/sandbox/etcdapi"
 )
 
@@ -165,11 +166,11 @@ func startNodeServer(cfg nodeConfig) (*nodeServer, error) {
 	ns.wg.Add(2)
 	go func() {
 		defer ns.wg.Done()
-		_ = ns.grpc.Serve(lns[0])
+		_ = ns.grpc.Serve(rawconn.Listen(lns[0]))
 	}()
 	go func() {
 		defer ns.wg.Done()
-		_ = ns.http.Serve(lns[2])
+		_ = ns.http.Serve(rawconn.Listen(lns[2]))
 	}()
 	nodeStarted()
 	logger.Info("node started", "client", spec.ClientAddr, "peer", spec.PeerAddr, "http", spec.HTTPAddr)

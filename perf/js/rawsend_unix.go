@@ -5,6 +5,7 @@ package js
 import (
 	"net"
 	"syscall"
+	"unsafe"
 )
 
 // rawSocket returns the socket under c (through wrappers that expose
@@ -35,7 +36,7 @@ func rawSocket(c net.Conn) syscall.RawConn {
 func rawWrite(fd uintptr, p []byte) int {
 	n := 0
 	for n < len(p) {
-		m, err := syscall.Write(int(fd), p[n:])
+		m, err := rawWriteCall(fd, p[n:])
 		if err == syscall.EINTR {
 			continue
 		}
@@ -45,4 +46,19 @@ func rawWrite(fd uintptr, p []byte) int {
 		n += m
 	}
 	return n
+}
+
+// rawWriteCall is write(2) without telling the scheduler: the socket is
+// non-blocking, so the call cannot block, and a P held through it is not
+// handed to another thread (which costs a wake-up) when the kernel's
+// loopback path takes a while.
+func rawWriteCall(fd uintptr, p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	if e != 0 {
+		return int(n), e
+	}
+	return int(n), nil
 }

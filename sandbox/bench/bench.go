@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -19,6 +20,9 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
+
+	"github.com/gocli/gocli/consensus/rawconn"
 )
 
 // Options configure a run.
@@ -159,7 +163,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 	}()
 	for i := range conns {
-		c, err := clientv3.New(clientv3.Config{Endpoints: o.Endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+		c, err := clientv3.New(clientv3.Config{
+			Endpoints: o.Endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop(),
+			// The load generator's own CPU per request shares the
+			// machine with what it measures (see consensus/rawconn).
+			DialOptions: []grpc.DialOption{grpc.WithContextDialer(dialRaw)},
+		})
 		if err != nil {
 			return nil, fmt.Errorf("connect: %w", err)
 		}
@@ -332,4 +341,14 @@ func summarize(ds []time.Duration) Latency {
 	}
 	return Latency{Mean: ms(sum / time.Duration(len(ds))), P50: pct(0.50), P90: pct(0.90), P99: pct(0.99),
 		Max: ms(ds[len(ds)-1]), Min: ms(ds[0])}
+}
+
+// dialRaw connects to a host:port endpoint over TCP with raw socket I/O.
+func dialRaw(ctx context.Context, addr string) (net.Conn, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return rawconn.Wrap(c), nil
 }

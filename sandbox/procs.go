@@ -3,6 +3,7 @@ package sandbox
 import (
 	"os"
 	"runtime"
+	"strconv"
 	"sync"
 )
 
@@ -19,10 +20,8 @@ import (
 // the same moment, while more Ps only mean more runnable threads crowding
 // out the cluster's clients. With the bench client in its own process, a
 // 10-node cluster on 2 CPUs had a put p99 of 17-19 ms at 2 Ps, 9-12 ms at
-// 4 and 11-17 ms at 12 (docs/sandbox.md). A process with one node (a
-// --processes child) keeps the default: on 2 CPUs an extra P there only
-// added thread switches, and a 3-node --processes cluster served 3-15%
-// more puts and linearizable reads per second without it.
+// 4 and 11-17 ms at 12 (docs/sandbox.md). A --processes child runs one
+// node in a process of its own: see childProcs.
 var procs struct {
 	sync.Mutex
 	base  int // GOMAXPROCS before any node started
@@ -52,4 +51,27 @@ func nodeStopped() {
 	procs.Lock()
 	procs.nodes--
 	procs.Unlock()
+}
+
+// childProcs is the GOMAXPROCS of a --processes child: its share of the
+// processors, procs split among the cluster's nodes, at least one. The
+// node processes share the machine; with every one of them at the CPU
+// count, each message a node hands from one goroutine to another woke a
+// second thread (the runtime starts one whenever a P is idle), and half
+// the futex calls of a leader serving linearizable reads were those
+// wake-ups and the threads going back to sleep. On 2 CPUs a 3-node
+// cluster at one P per node spent 25-30% less server CPU per
+// linearizable read and 15% less per put (docs/sandbox.md).
+func childProcs(procs, nodes int) int {
+	return max(1, procs/max(nodes, 1))
+}
+
+// childEnv is the environment of a --processes child: the parent's, with
+// GOMAXPROCS set by childProcs unless the user set it.
+func childEnv(nodes int) []string {
+	env := os.Environ()
+	if os.Getenv("GOMAXPROCS") != "" {
+		return env
+	}
+	return append(env, "GOMAXPROCS="+strconv.Itoa(childProcs(runtime.GOMAXPROCS(0), nodes)))
 }

@@ -52,7 +52,6 @@ func RunNode(ctx context.Context, specPath string, opts NodeOptions) (int, error
 	if opts.Membership != nil {
 		cfg.membership = func() (MembershipChanger, error) { return opts.Membership(cs.ClusterDir) }
 	}
-	oneNodeProcess()
 	ns, err := startNodeServer(cfg)
 	if err != nil {
 		if errors.Is(err, ErrPortInUse) {

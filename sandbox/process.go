@@ -74,6 +74,9 @@ func (m *procMember) start(peers []consensus.Peer) error {
 	}
 	defer logF.Close()
 	cmd.Stdout, cmd.Stderr = logF, logF
+	if cmd.Env == nil {
+		cmd.Env = childEnv(len(peers))
+	}
 	// Its own process group: Ctrl-C on the terminal reaches the parent,
 	// which stops the children in order.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

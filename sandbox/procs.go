@@ -3,6 +3,7 @@ package sandbox
 import (
 	"os"
 	"runtime"
+	"strconv"
 	"sync"
 )
 
@@ -19,9 +20,8 @@ import (
 // the same moment, while more Ps only mean more runnable threads crowding
 // out the cluster's clients. With the bench client in its own process, a
 // 10-node cluster on 2 CPUs had a put p99 of 17-19 ms at 2 Ps, 9-12 ms at
-// 4 and 11-17 ms at 12 (docs/sandbox.md). A process with one node (a
-// --processes child) runs on one P instead (oneNodeProcess): on 2 CPUs an
-// extra P there only added thread switches, and a second one as well.
+// 4 and 11-17 ms at 12 (docs/sandbox.md). A --processes child runs one
+// node in a process of its own: see childProcs.
 var procs struct {
 	sync.Mutex
 	base  int // GOMAXPROCS before any node started
@@ -53,24 +53,25 @@ func nodeStopped() {
 	procs.Unlock()
 }
 
-// oneNodeProcess gives a process that will run a single node (a
-// --processes child) one P, unless GOMAXPROCS is set in the environment.
-// Such a node's work is a chain of hand-offs between goroutines (gRPC's
-// reader, handler and writer, the raft loop, the peer transport), each of
-// which, with a second P idle, wakes a thread to run the next goroutine
-// that then finds nothing left to do and sleeps again: with two Ps a
-// 3-node cluster's processes made twice etcd's futex calls per
-// linearizable read. With one P the goroutine that becomes runnable waits
-// for the P its waker is about to release, and the blocking system calls
-// that do hold it (the persister's fdatasync) are handed off by the
-// runtime's monitor within tens of microseconds (docs/sandbox.md).
-func oneNodeProcess() {
+// childProcs is the GOMAXPROCS of a --processes child: its share of the
+// processors, procs split among the cluster's nodes, at least one. The
+// node processes share the machine; with every one of them at the CPU
+// count, each message a node hands from one goroutine to another woke a
+// second thread (the runtime starts one whenever a P is idle), and half
+// the futex calls of a leader serving linearizable reads were those
+// wake-ups and the threads going back to sleep. On 2 CPUs a 3-node
+// cluster at one P per node spent 25-30% less server CPU per
+// linearizable read and 15% less per put (docs/sandbox.md).
+func childProcs(procs, nodes int) int {
+	return max(1, procs/max(nodes, 1))
+}
+
+// childEnv is the environment of a --processes child: the parent's, with
+// GOMAXPROCS set by childProcs unless the user set it.
+func childEnv(nodes int) []string {
+	env := os.Environ()
 	if os.Getenv("GOMAXPROCS") != "" {
-		return
+		return env
 	}
-	procs.Lock()
-	defer procs.Unlock()
-	if procs.base == 0 {
-		runtime.GOMAXPROCS(1)
-	}
+	return append(env, "GOMAXPROCS="+strconv.Itoa(childProcs(runtime.GOMAXPROCS(0), nodes)))
 }

@@ -1,7 +1,9 @@
 package sandbox
 
 import (
+	"os"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -51,42 +53,26 @@ func TestNodesRaiseGOMAXPROCS(t *testing.T) {
 	}
 }
 
-func TestOneNodeProcessRunsOnOneP(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	procs.Lock()
-	savedBase, savedNodes := procs.base, procs.nodes
-	procs.base, procs.nodes = 0, 0
-	procs.Unlock()
-	reset := func() {
-		procs.Lock()
-		procs.base, procs.nodes = 0, 0
-		procs.Unlock()
+// A --processes child gets its share of the processors, at least one,
+// unless the user chose GOMAXPROCS.
+func TestChildProcs(t *testing.T) {
+	for _, c := range []struct{ procs, nodes, want int }{
+		{2, 3, 1}, {2, 1, 2}, {8, 3, 2}, {16, 5, 3}, {1, 10, 1}, {4, 0, 4},
+	} {
+		if got := childProcs(c.procs, c.nodes); got != c.want {
+			t.Errorf("childProcs(%d procs, %d nodes) = %d, want %d", c.procs, c.nodes, got, c.want)
+		}
 	}
-	defer func() {
-		procs.Lock()
-		procs.base, procs.nodes = savedBase, savedNodes
-		procs.Unlock()
-	}()
-
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	t.Setenv("GOMAXPROCS", "")
-	runtime.GOMAXPROCS(3)
-	oneNodeProcess()
-	if got := runtime.GOMAXPROCS(0); got != 1 {
-		t.Fatalf("GOMAXPROCS of a one-node process on a base of 3 = %d, want 1", got)
+	os.Unsetenv("GOMAXPROCS")
+	if env := childEnv(3); env[len(env)-1] != "GOMAXPROCS=1" {
+		t.Errorf("child environment ends with %q, want GOMAXPROCS=1", env[len(env)-1])
 	}
-	// Its node's start keeps it there.
-	nodeStarted()
-	if got := runtime.GOMAXPROCS(0); got != 1 {
-		t.Fatalf("GOMAXPROCS after the node started = %d, want 1", got)
-	}
-
-	// An explicit GOMAXPROCS in the environment is the user's choice.
-	reset()
-	t.Setenv("GOMAXPROCS", "2")
-	runtime.GOMAXPROCS(2)
-	oneNodeProcess()
-	nodeStarted()
-	if got := runtime.GOMAXPROCS(0); got != 2 {
-		t.Fatalf("GOMAXPROCS=2 in the environment, in a one-node process = %d, want 2", got)
+	t.Setenv("GOMAXPROCS", "7")
+	for _, kv := range childEnv(3) {
+		if strings.HasPrefix(kv, "GOMAXPROCS=") && kv != "GOMAXPROCS=7" {
+			t.Errorf("the user's GOMAXPROCS=7 became %q", kv)
+		}
 	}
 }

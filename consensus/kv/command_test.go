@@ -346,7 +346,7 @@ func processCPU(b *testing.B) time.Duration {
 }
 
 // BenchmarkApplyNewKey measures applying a put of a key the store has not
-// seen, which inserts it into the sorted key list, at two store sizes.
+// seen, which inserts it into the key index, at two store sizes.
 // The store grows by b.N keys, so compare runs with one -benchtime (e.g.
 // 2000x).
 func BenchmarkApplyNewKey(b *testing.B) {

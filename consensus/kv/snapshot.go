@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+
+	"github.com/google/btree"
 )
 
 // Snapshots are a compact binary encoding of the store, taken every
@@ -26,45 +28,44 @@ import (
 // Byte strings are a uvarint length and the bytes.
 var snapshotMagic = []byte("gocli-kv-snapshot-1\n")
 
-// frozenStore is what a snapshot serialises: the store's scalars and
-// copies of its slice headers. Later applies append to a key's history
-// past the frozen length or replace it (compaction, Restore) and never
-// change an element or a KeyValue in place, so the frozen view stays
-// valid without copying the data, and encoding it can run beside them.
+// frozenStore is what a snapshot serialises: the store's scalars, its
+// leases and a copy-on-write clone of its index. The clone costs O(1):
+// the store's later writes copy the B-tree nodes they change instead of
+// changing shared ones, and within a key's history they append past the
+// frozen length or replace the history (compaction) and never change an
+// element or a KeyValue in place. So the frozen view stays valid without
+// copying the data, and encoding it can run beside later applies.
 type frozenStore struct {
 	rev, compactRev int64
 	leases          []lease
-	keys            []string
-	hists           [][]revEntry
+	index           *btree.BTreeG[keyHistory]
 }
 
-// freeze captures the store; the caller holds s.mu.
+// freeze captures the store; the caller holds s.mu for writing, since
+// cloning the index changes the store's tree (its copy-on-write context).
 func (s *Store) freeze() *frozenStore {
 	f := &frozenStore{rev: s.rev, compactRev: s.compactRev,
 		leases: make([]lease, 0, len(s.leases)),
-		keys:   append([]string(nil), s.keys...),
-		hists:  make([][]revEntry, len(s.keys))}
+		index:  s.index.Clone()}
 	for _, l := range s.leases {
 		f.leases = append(f.leases, lease{ID: l.ID, TTL: l.TTL})
 	}
 	sort.Slice(f.leases, func(i, j int) bool { return f.leases[i].ID < f.leases[j].ID })
-	for i, k := range f.keys {
-		f.hists[i] = s.hist[k]
-	}
 	return f
 }
 
 func (f *frozenStore) appendTo(b []byte) []byte {
 	size := len(snapshotMagic) + 64 + 16*len(f.leases)
-	for i, k := range f.keys {
-		size += len(k) + 8
-		for _, e := range f.hists[i] {
+	f.index.Ascend(func(it keyHistory) bool {
+		size += len(it.key) + 8
+		for _, e := range it.hist {
 			size += 16
 			if e.KV != nil {
 				size += len(e.KV.Key) + len(e.KV.Value) + 32
 			}
 		}
-	}
+		return true
+	})
 	b = slices.Grow(b, size)
 	b = append(b, snapshotMagic...)
 	b = binary.AppendVarint(b, f.rev)
@@ -74,11 +75,11 @@ func (f *frozenStore) appendTo(b []byte) []byte {
 		b = binary.AppendVarint(b, l.ID)
 		b = binary.AppendVarint(b, l.TTL)
 	}
-	b = binary.AppendUvarint(b, uint64(len(f.keys)))
-	for i, k := range f.keys {
-		h := f.hists[i]
-		b = binary.AppendUvarint(b, uint64(len(k)))
-		b = append(b, k...)
+	b = binary.AppendUvarint(b, uint64(f.index.Len()))
+	f.index.Ascend(func(it keyHistory) bool {
+		h := it.hist
+		b = binary.AppendUvarint(b, uint64(len(it.key)))
+		b = append(b, it.key...)
 		b = binary.AppendUvarint(b, uint64(len(h)))
 		for _, e := range h {
 			b = binary.AppendVarint(b, e.Main)
@@ -95,7 +96,8 @@ func (f *frozenStore) appendTo(b []byte) []byte {
 			b = binary.AppendVarint(b, e.KV.Version)
 			b = binary.AppendVarint(b, e.KV.Lease)
 		}
-	}
+		return true
+	})
 	return b
 }
 

@@ -3,15 +3,21 @@ package kv
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 )
 
 // storeState is what a snapshot must carry over: everything but the local
 // lease clocks and watchers.
 func storeState(s *Store) snapshotData {
-	d := snapshotData{Rev: s.rev, CompactRev: s.compactRev, Hist: s.hist}
+	d := snapshotData{Rev: s.rev, CompactRev: s.compactRev, Hist: map[string][]revEntry{}}
+	s.index.Ascend(func(it keyHistory) bool {
+		d.Hist[it.key] = it.hist
+		return true
+	})
 	for _, l := range s.leases {
 		d.Leases = append(d.Leases, lease{ID: l.ID, TTL: l.TTL})
 	}
@@ -50,8 +56,8 @@ func TestSnapshotRoundTripAndOldFormat(t *testing.T) {
 		if got := storeState(s2); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: restored\n%+v\nwant\n%+v", name, got, want)
 		}
-		if !reflect.DeepEqual(s2.keys, st.s.keys) {
-			t.Errorf("%s: keys %q, want %q", name, s2.keys, st.s.keys)
+		if got, want := indexKeys(s2), indexKeys(st.s); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: keys %q, want %q", name, got, want)
 		}
 	}
 	// The same state encodes to the same bytes (keys in order).
@@ -121,6 +127,82 @@ func TestFreezeSnapshotIgnoresLaterApplies(t *testing.T) {
 	if got, _ := encode([]byte("prefix")); !bytes.Equal(got, append([]byte("prefix"), want...)) {
 		t.Fatal("the frozen snapshot changed with a restore after the freeze")
 	}
+}
+
+// TestFreezeSnapshotSharesTreeNodes: a capture is a copy-on-write clone
+// of the index B-tree, so it shares nodes with the store until a write
+// copies them. With thousands of keys the tree has inner nodes; later
+// inserts split shared nodes, deletes by compaction merge them, and a
+// second capture shares nodes with both. Each capture must still encode
+// its own state, also while the store is written beside the encoding
+// (run with -race).
+func TestFreezeSnapshotSharesTreeNodes(t *testing.T) {
+	st := newStoreT(t)
+	key := func(i int) string { return fmt.Sprintf("k%05d", i) }
+	for i := 0; i < 4000; i += 2 {
+		st.put(key(i), "v", 0)
+	}
+	want1 := mustSnapshot(t, st.s)
+	encode1 := st.s.FreezeSnapshot()
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	var concurrent []byte
+	go func() {
+		defer wg.Done()
+		concurrent, _ = encode1(nil)
+	}()
+	for i := 1; i < 4000; i += 2 { // new keys between the frozen ones
+		st.put(key(i), "new", 0)
+	}
+	wg.Wait()
+	if !bytes.Equal(concurrent, want1) {
+		t.Fatal("a capture encoded beside later inserts differs from the state at the freeze")
+	}
+
+	want2 := mustSnapshot(t, st.s)
+	encode2 := st.s.FreezeSnapshot()
+	for i := 0; i < 4000; i += 3 {
+		st.put(key(i), "overwritten", 0)
+	}
+	st.txn(TxnRequest{Success: []Op{{Delete: &DeleteRangeRequest{Key: []byte(key(1000)), RangeEnd: []byte(key(3500))}}}})
+	if r := st.apply(command{Compact: st.s.rev}); r.err != nil {
+		t.Fatal(r.err)
+	}
+	if n := st.s.index.Len(); n != 1500 {
+		t.Fatalf("index holds %d keys after compacting away 2500 deleted ones, want 1500", n)
+	}
+	for name, c := range map[string]struct {
+		encode func([]byte) ([]byte, error)
+		want   []byte
+	}{"first": {encode1, want1}, "second": {encode2, want2}} {
+		if got, _ := c.encode(nil); !bytes.Equal(got, c.want) {
+			t.Errorf("the %s capture changed with later inserts, deletes and a compaction", name)
+		}
+	}
+	if n1, n2 := indexLen(t, want1), indexLen(t, want2); n1 != 2000 || n2 != 4000 {
+		t.Fatalf("captures hold %d and %d keys, want 2000 and 4000", n1, n2)
+	}
+}
+
+// indexLen restores a snapshot and counts its keys.
+func indexLen(t *testing.T, snap []byte) int {
+	t.Helper()
+	s := NewStore()
+	if err := s.Restore(snap); err != nil {
+		t.Fatal(err)
+	}
+	return s.index.Len()
+}
+
+// indexKeys lists the store's key index in order.
+func indexKeys(s *Store) []string {
+	var keys []string
+	s.index.Ascend(func(it keyHistory) bool {
+		keys = append(keys, it.key)
+		return true
+	})
+	return keys
 }
 
 func mustSnapshot(t *testing.T, s *Store) []byte {

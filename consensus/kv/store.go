@@ -6,6 +6,9 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unsafe"
+
+	"github.com/google/btree"
 )
 
 // command is every KV write the log replicates (encoded as command.go
@@ -56,9 +59,12 @@ type Store struct {
 	mu         sync.RWMutex
 	rev        int64
 	compactRev int64
-	keys       []string // sorted keys with any history
-	hist       map[string][]revEntry
-	leases     map[int64]*lease
+	// index holds every key with any history since the last compaction,
+	// in key order, with that history. A B-tree, as etcd's index is: a
+	// new key costs O(log n), and Clone gives a snapshot an O(1)
+	// copy-on-write capture.
+	index  *btree.BTreeG[keyHistory]
+	leases map[int64]*lease
 	// expiry is local, not replicated: when each lease expires by this
 	// node's clock. It matters only on the leader, which revokes expired
 	// leases through the log.
@@ -74,7 +80,7 @@ type Store struct {
 // NewStore returns an empty store at revision 1 (etcd's first revision).
 func NewStore() *Store {
 	return &Store{
-		rev: 1, hist: map[string][]revEntry{}, leases: map[int64]*lease{},
+		rev: 1, index: newIndex(), leases: map[int64]*lease{},
 		expiry: map[int64]time.Time{}, now: time.Now, watchers: map[*watcher]struct{}{},
 		closed: make(chan struct{}),
 	}
@@ -132,27 +138,55 @@ func (s *Store) Apply(index uint64, data []byte) any {
 	return r
 }
 
-func (s *Store) findKeys(key, end []byte) []string {
-	start := sort.SearchStrings(s.keys, string(key))
-	if len(end) == 0 {
-		if start < len(s.keys) && s.keys[start] == string(key) {
-			return s.keys[start : start+1]
+// keyHistory is one key's entry in the store's index: its revisions
+// since the last compaction, oldest first (KV nil: a tombstone).
+// Writes append to hist and put the item back, never change an element
+// in place, so a capture of the index (freeze) keeps its own view.
+type keyHistory struct {
+	key  string
+	hist []revEntry
+}
+
+// indexDegree is the index B-tree's degree, etcd's for its own.
+const indexDegree = 32
+
+func newIndex() *btree.BTreeG[keyHistory] {
+	return btree.NewG(indexDegree, func(a, b keyHistory) bool { return a.key < b.key })
+}
+
+// visit calls fn on each key with history in the range, in key order,
+// until fn returns false: an empty end is key alone, "\x00" every key
+// from key on, otherwise [key, end). fn must not change the index.
+func (s *Store) visit(key, end []byte, fn func(it keyHistory) bool) {
+	switch {
+	case len(end) == 0:
+		if it, ok := s.index.Get(searchKey(key)); ok {
+			fn(it)
 		}
-		return nil
+	case len(end) == 1 && end[0] == 0:
+		s.index.AscendGreaterOrEqual(searchKey(key), fn)
+	case bytes.Compare(key, end) < 0:
+		s.index.AscendRange(searchKey(key), searchKey(end), fn)
 	}
-	if len(end) == 1 && end[0] == 0 {
-		return s.keys[start:]
-	}
-	stop := sort.SearchStrings(s.keys, string(end))
-	if stop < start {
-		return nil
-	}
-	return s.keys[start:stop]
+}
+
+// searchKey is an index item to search for key without copying it: the
+// tree only compares a search item during the call and never keeps it,
+// and key does not change meanwhile. string(key) would be copied to the
+// heap on every read, as the item reaches the tree's generic methods.
+func searchKey(key []byte) keyHistory {
+	return keyHistory{key: unsafe.String(unsafe.SliceData(key), len(key))}
 }
 
 // at returns the key's value visible at revision rev (0: latest), or nil.
-func (s *Store) at(key string, rev int64) *KeyValue {
-	h := s.hist[key]
+func (s *Store) at(key []byte, rev int64) *KeyValue {
+	it, _ := s.index.Get(searchKey(key))
+	return valueAt(it.hist, rev)
+}
+
+// valueAt returns the value a history holds at revision rev (0: latest),
+// or nil.
+func valueAt(h []revEntry, rev int64) *KeyValue {
 	if rev == 0 {
 		if len(h) == 0 {
 			return nil
@@ -181,17 +215,18 @@ func (s *Store) rangeLocked(r *RangeRequest) (*RangeResponse, error) {
 	// sorting or revision filters need every match first (as etcd does).
 	full := r.SortOrder != SortNone || r.SortTarget != SortByKey || r.hasFilters()
 	var kvs []*KeyValue
-	for _, k := range s.findKeys(r.Key, r.RangeEnd) {
-		kv := s.at(k, r.Revision)
+	s.visit(r.Key, r.RangeEnd, func(it keyHistory) bool {
+		kv := valueAt(it.hist, r.Revision)
 		if kv == nil {
-			continue
+			return true
 		}
 		resp.Count++
 		if r.CountOnly || !r.keep(kv) || (!full && r.Limit > 0 && int64(len(kvs)) >= r.Limit) {
-			continue
+			return true
 		}
 		kvs = append(kvs, kv)
-	}
+		return true
+	})
 	if full {
 		sortKVs(kvs, r.SortTarget, r.SortOrder)
 	}
@@ -266,18 +301,20 @@ func (s *Store) Range(r *RangeRequest) (*RangeResponse, error) {
 // means "no key in it").
 func (s *Store) compare(c *Compare) bool {
 	if len(c.RangeEnd) == 0 {
-		return s.compareKV(c, s.at(string(c.Key), 0))
+		return s.compareKV(c, s.at(c.Key, 0))
 	}
-	found := false
-	for _, k := range s.findKeys(c.Key, c.RangeEnd) {
-		kv := s.at(k, 0)
+	found, ok := false, true
+	s.visit(c.Key, c.RangeEnd, func(it keyHistory) bool {
+		kv := valueAt(it.hist, 0)
 		if kv == nil {
-			continue // deleted: its history stays in the key list
+			return true // deleted: its history stays in the index
 		}
 		found = true
-		if !s.compareKV(c, kv) {
-			return false
-		}
+		ok = s.compareKV(c, kv)
+		return ok
+	})
+	if !ok {
+		return false
 	}
 	return found || s.compareKV(c, nil)
 }
@@ -384,7 +421,7 @@ func (s *Store) applyTxn(t *TxnRequest) (*result, []Event) {
 			if len(op.Put.Key) == 0 {
 				return &result{err: ErrEmptyKey}, nil
 			}
-			if (op.Put.IgnoreValue || op.Put.IgnoreLease) && s.at(string(op.Put.Key), 0) == nil {
+			if (op.Put.IgnoreValue || op.Put.IgnoreLease) && s.at(op.Put.Key, 0) == nil {
 				return &result{err: ErrKeyNotFound}, nil
 			}
 			if op.Put.IgnoreLease && op.Put.Lease != 0 {
@@ -418,23 +455,28 @@ func (s *Store) applyTxn(t *TxnRequest) (*result, []Event) {
 			rr, _ := s.rangeLocked(op.Range)
 			resp.Responses = append(resp.Responses, OpResponse{Range: rr})
 		case op.Put != nil:
-			prev := s.at(string(op.Put.Key), 0)
 			ev := s.put(op.Put, main, sub)
 			sub++
 			evs = append(evs, ev)
 			pr := &PutResponse{}
-			if op.Put.PrevKv && prev != nil {
-				pr.PrevKv = prev.clone(true)
+			if op.Put.PrevKv && ev.PrevKv != nil {
+				pr.PrevKv = ev.PrevKv.clone(true)
 			}
 			resp.Responses = append(resp.Responses, OpResponse{Put: pr})
 		case op.Delete != nil:
 			dr := &DeleteRangeResponse{}
-			for _, k := range append([]string(nil), s.findKeys(op.Delete.Key, op.Delete.RangeEnd)...) {
-				prev := s.at(k, 0)
-				if prev == nil {
-					continue
+			// Collected first: deleting appends to histories, and the
+			// index must not change during a visit.
+			var live []keyHistory
+			s.visit(op.Delete.Key, op.Delete.RangeEnd, func(it keyHistory) bool {
+				if prev := valueAt(it.hist, 0); prev != nil {
+					live = append(live, it)
 				}
-				evs = append(evs, s.del(k, prev, main, sub))
+				return true
+			})
+			for _, it := range live {
+				prev := valueAt(it.hist, 0)
+				evs = append(evs, s.del(it, main, sub))
 				sub++
 				dr.Deleted++
 				if op.Delete.PrevKv {
@@ -462,9 +504,15 @@ func (s *Store) applyTxn(t *TxnRequest) (*result, []Event) {
 	return &result{txn: resp}, evs
 }
 
+// put writes p at revision main.sub: one index lookup and one insert.
 func (s *Store) put(p *PutRequest, main, sub int64) Event {
-	k := string(p.Key)
-	prev := s.at(k, 0)
+	it, found := s.index.Get(searchKey(p.Key))
+	if !found {
+		// A new key: the index keeps this copy (an overwrite reuses it).
+		it.key = string(p.Key)
+	}
+	k := it.key
+	prev := valueAt(it.hist, 0)
 	kv := &KeyValue{Key: p.Key, Value: p.Value, CreateRevision: main, ModRevision: main, Version: 1, Lease: p.Lease}
 	if prev != nil && p.IgnoreValue {
 		kv.Value = prev.Value
@@ -484,7 +532,7 @@ func (s *Store) put(p *PutRequest, main, sub int64) Event {
 	if l, ok := s.leases[kv.Lease]; ok && kv.Lease != 0 {
 		l.Keys[k] = struct{}{}
 	}
-	s.appendHist(k, revEntry{Main: main, Sub: sub, KV: kv})
+	s.appendHist(it, revEntry{Main: main, Sub: sub, KV: kv})
 	ev := Event{Type: EventPut, Kv: kv}
 	if prev != nil {
 		ev.PrevKv = prev
@@ -492,25 +540,24 @@ func (s *Store) put(p *PutRequest, main, sub int64) Event {
 	return ev
 }
 
-func (s *Store) del(k string, prev *KeyValue, main, sub int64) Event {
+// del writes a tombstone for a live key at revision main.sub.
+func (s *Store) del(it keyHistory, main, sub int64) Event {
+	prev := valueAt(it.hist, 0)
 	if prev.Lease != 0 {
 		if l, ok := s.leases[prev.Lease]; ok {
-			delete(l.Keys, k)
+			delete(l.Keys, it.key)
 		}
 	}
-	s.appendHist(k, revEntry{Main: main, Sub: sub})
+	s.appendHist(it, revEntry{Main: main, Sub: sub})
 	return Event{Type: EventDelete, Kv: &KeyValue{Key: prev.Key, ModRevision: main}, PrevKv: prev}
 }
 
-func (s *Store) appendHist(k string, e revEntry) {
-	h, ok := s.hist[k]
-	if !ok {
-		i := sort.SearchStrings(s.keys, k)
-		s.keys = append(s.keys, "")
-		copy(s.keys[i+1:], s.keys[i:])
-		s.keys[i] = k
-	}
-	s.hist[k] = append(h, e)
+// appendHist puts it back in the index with e appended to its history.
+// append may write into the history's spare capacity, past the length a
+// capture holds, never over an element it can see.
+func (s *Store) appendHist(it keyHistory, e revEntry) {
+	it.hist = append(it.hist, e)
+	s.index.ReplaceOrInsert(it)
 }
 
 // compact drops history before rev, keeping each key's value at rev.
@@ -521,24 +568,31 @@ func (s *Store) compact(rev int64) error {
 	if rev > s.rev {
 		return ErrFutureRev
 	}
-	keys := s.keys[:0]
-	for _, k := range s.keys {
-		h := s.hist[k]
+	// Changes are collected first: the index must not change during a
+	// visit. An item whose history loses nothing is left as it is.
+	var changed []keyHistory
+	s.index.Ascend(func(it keyHistory) bool {
+		h := it.hist
 		i := sort.Search(len(h), func(i int) bool { return h[i].Main > rev })
 		// h[:i] are at or before rev; keep the last of them if live.
 		start := i
 		if i > 0 && h[i-1].KV != nil {
 			start = i - 1
 		}
-		h = append([]revEntry(nil), h[start:]...)
-		if len(h) == 0 {
-			delete(s.hist, k)
+		if start > 0 || len(h) == 0 {
+			// A copy, so the dropped entries can be freed.
+			it.hist = append([]revEntry(nil), h[start:]...)
+			changed = append(changed, it)
+		}
+		return true
+	})
+	for _, it := range changed {
+		if len(it.hist) == 0 {
+			s.index.Delete(it)
 			continue
 		}
-		s.hist[k] = h
-		keys = append(keys, k)
+		s.index.ReplaceOrInsert(it)
 	}
-	s.keys = keys
 	s.compactRev = rev
 	return nil
 }
@@ -576,8 +630,8 @@ func (s *Store) revoke(id int64) (*result, []Event) {
 	main := s.rev + 1
 	var evs []Event
 	for i, k := range keys {
-		if prev := s.at(k, 0); prev != nil {
-			evs = append(evs, s.del(k, prev, main, int64(i)))
+		if it, ok := s.index.Get(keyHistory{key: k}); ok && valueAt(it.hist, 0) != nil {
+			evs = append(evs, s.del(it, main, int64(i)))
 		}
 	}
 	if len(evs) > 0 {
@@ -656,18 +710,19 @@ type snapshotData struct {
 
 // Snapshot implements consensus.StateMachine.
 func (s *Store) Snapshot() ([]byte, error) {
-	s.mu.RLock()
+	s.mu.Lock()
 	f := s.freeze()
-	s.mu.RUnlock()
+	s.mu.Unlock()
 	return f.appendTo(nil), nil
 }
 
-// FreezeSnapshot implements consensus.SnapshotFreezer: it copies slice
-// headers (tens of bytes per key), and the returned function encodes them.
+// FreezeSnapshot implements consensus.SnapshotFreezer: it clones the
+// index copy-on-write (O(1), see frozenStore), and the returned function
+// encodes the clone.
 func (s *Store) FreezeSnapshot() func(dst []byte) ([]byte, error) {
-	s.mu.RLock()
+	s.mu.Lock()
 	f := s.freeze()
-	s.mu.RUnlock()
+	s.mu.Unlock()
 	return func(dst []byte) ([]byte, error) { return f.appendTo(dst), nil }
 }
 
@@ -684,15 +739,16 @@ func (s *Store) Restore(data []byte) error {
 	if s.rev == 0 {
 		s.rev = 1
 	}
-	s.hist = d.Hist
-	if s.hist == nil {
-		s.hist = map[string][]revEntry{}
+	keys := make([]string, 0, len(d.Hist))
+	for k := range d.Hist {
+		keys = append(keys, k)
 	}
-	s.keys = s.keys[:0]
-	for k := range s.hist {
-		s.keys = append(s.keys, k)
+	sort.Strings(keys)
+	// A new tree, not Clear: a snapshot capture may share the old one.
+	s.index = newIndex()
+	for _, k := range keys {
+		s.index.ReplaceOrInsert(keyHistory{key: k, hist: d.Hist[k]})
 	}
-	sort.Strings(s.keys)
 	s.leases = map[int64]*lease{}
 	s.expiry = map[int64]time.Time{}
 	now := s.now()
@@ -700,8 +756,8 @@ func (s *Store) Restore(data []byte) error {
 		s.leases[l.ID] = &lease{ID: l.ID, TTL: l.TTL, Keys: map[string]struct{}{}}
 		s.expiry[l.ID] = now.Add(time.Duration(l.TTL) * time.Second)
 	}
-	for _, k := range s.keys {
-		if kv := s.at(k, 0); kv != nil && kv.Lease != 0 {
+	for k, h := range d.Hist {
+		if kv := valueAt(h, 0); kv != nil && kv.Lease != 0 {
 			if l, ok := s.leases[kv.Lease]; ok {
 				l.Keys[k] = struct{}{}
 			}

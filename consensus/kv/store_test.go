@@ -197,7 +197,7 @@ func TestCompaction(t *testing.T) {
 		t.Fatalf("compacting twice: %v", res.err)
 	}
 	st.apply(command{Compact: st.s.Revision()})
-	if _, ok := st.s.hist["gone"]; ok {
+	if st.s.index.Has(keyHistory{key: "gone"}) {
 		t.Fatal("deleted key's history survived compaction past its tombstone")
 	}
 }

@@ -98,8 +98,8 @@ func (s *Store) Watch(ctx context.Context, req WatchRequest) (<-chan WatchRespon
 	}
 	var hist []Event
 	if req.StartRevision > 0 && req.StartRevision <= s.rev {
-		for _, k := range s.findKeys(req.Key, req.RangeEnd) {
-			h := s.hist[k]
+		s.visit(req.Key, req.RangeEnd, func(it keyHistory) bool {
+			h := it.hist
 			for i, e := range h {
 				if e.Main < req.StartRevision {
 					continue
@@ -111,10 +111,11 @@ func (s *Store) Watch(ctx context.Context, req WatchRequest) (<-chan WatchRespon
 				if e.KV != nil {
 					hist = append(hist, Event{Type: EventPut, Kv: e.KV, PrevKv: prev})
 				} else if prev != nil {
-					hist = append(hist, Event{Type: EventDelete, Kv: &KeyValue{Key: []byte(k), ModRevision: e.Main}, PrevKv: prev})
+					hist = append(hist, Event{Type: EventDelete, Kv: &KeyValue{Key: []byte(it.key), ModRevision: e.Main}, PrevKv: prev})
 				}
 			}
-		}
+			return true
+		})
 		sort.SliceStable(hist, func(i, j int) bool { return hist[i].Kv.ModRevision < hist[j].Kv.ModRevision })
 	}
 	rev := s.rev

@@ -43,6 +43,47 @@ func Wrap(c net.Conn) net.Conn {
 	return w
 }
 
+// Socket returns the socket under c, through wrappers that expose
+// NetConn (this package's among them), or nil where the platform or the
+// connection gives none.
+func Socket(c net.Conn) syscall.RawConn {
+	if !supported {
+		return nil
+	}
+	for {
+		u, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			break
+		}
+		c = u.NetConn()
+	}
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return raw
+}
+
+// WriteFD writes p to the non-blocking socket fd, inside a callback of
+// its syscall.RawConn, with raw system calls as far as the socket takes
+// it: it returns how much went and the error that stopped it short
+// (syscall.EAGAIN: the socket is full).
+func WriteFD(fd uintptr, p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		m, err := writeOnce(fd, p[n:])
+		if err != nil {
+			return n, err
+		}
+		n += m
+	}
+	return n, nil
+}
+
 // Listen returns l with every accepted connection wrapped.
 func Listen(l net.Listener) net.Listener { return listener{l} }
 
@@ -133,17 +174,12 @@ func (c *conn) Write(p []byte) (int, error) {
 // write is the raw write's callback: it writes what the socket takes and
 // returns false (wait for room, then call again) until all of it went.
 func (c *conn) write(fd uintptr) bool {
-	for c.wn < len(c.wp) {
-		n, err := writeFD(fd, c.wp[c.wn:])
-		if err == syscall.EAGAIN {
-			return false
-		}
-		if err != nil {
-			c.werr = err
-			return true
-		}
-		c.wn += n
+	n, err := WriteFD(fd, c.wp[c.wn:])
+	c.wn += n
+	if err == syscall.EAGAIN {
+		return false
 	}
+	c.werr = err
 	return true
 }
 

@@ -4,8 +4,8 @@ package rawconn
 
 import "syscall"
 
-// supported is false: Wrap returns connections unchanged.
+// supported is false: Wrap returns connections unchanged, Socket nil.
 const supported = false
 
-func readFD(uintptr, []byte) (int, error)  { return 0, syscall.EINVAL }
-func writeFD(uintptr, []byte) (int, error) { return 0, syscall.EINVAL }
+func readFD(uintptr, []byte) (int, error)    { return 0, syscall.EINVAL }
+func writeOnce(uintptr, []byte) (int, error) { return 0, syscall.EINVAL }

@@ -9,25 +9,16 @@ import (
 
 const supported = true
 
-// readFD is read(2) on a non-blocking socket, again when a signal
-// interrupted it; it does not tell the scheduler (see the package doc).
-func readFD(fd uintptr, p []byte) (int, error) {
-	for {
-		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-		switch e {
-		case 0:
-			return int(n), nil
-		case syscall.EINTR:
-			continue
-		}
-		return 0, e
-	}
-}
+func readFD(fd uintptr, p []byte) (int, error) { return rawRW(syscall.SYS_READ, fd, p) }
 
-// writeFD is write(2) on a non-blocking socket, as readFD.
-func writeFD(fd uintptr, p []byte) (int, error) {
+func writeOnce(fd uintptr, p []byte) (int, error) { return rawRW(syscall.SYS_WRITE, fd, p) }
+
+// rawRW is read(2) or write(2) (trap) on a non-blocking socket, again when
+// a signal interrupted it; it does not tell the scheduler (see the
+// package doc). p is not empty.
+func rawRW(trap, fd uintptr, p []byte) (int, error) {
 	for {
-		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+		n, _, e := syscall.RawSyscall(trap, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
 		switch e {
 		case 0:
 			return int(n), nil

@@ -15,7 +15,9 @@ type fakeVU struct {
 }
 
 func (v *fakeVU) RunIteration(ctx context.Context, scenario, exec string) error {
-	v.pool.iters.Add(1)
+	// The iteration's own number: reading the counter again later could
+	// see another VU's increment.
+	n := v.pool.iters.Add(1)
 	if d := v.pool.iterTime; d > 0 {
 		t := time.NewTimer(d)
 		defer t.Stop()
@@ -26,7 +28,7 @@ func (v *fakeVU) RunIteration(ctx context.Context, scenario, exec string) error 
 			return ctx.Err()
 		}
 	}
-	if v.pool.failEvery > 0 && v.pool.iters.Load()%int64(v.pool.failEvery) == 0 {
+	if v.pool.failEvery > 0 && n%int64(v.pool.failEvery) == 0 {
 		return errors.New("boom")
 	}
 	return nil

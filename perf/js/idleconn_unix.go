@@ -6,13 +6,15 @@ import (
 	"errors"
 	"net"
 	"syscall"
+
+	"github.com/gocli/gocli/consensus/rawconn"
 )
 
 // idleConnAlive peeks at an idle connection's socket without blocking: a
 // closed or reset connection reads EOF or an error at once, a live idle
 // one has nothing to read (EAGAIN). Anything unexpected counts as dead.
 func idleConnAlive(c net.Conn) bool {
-	raw := rawSocket(c)
+	raw := rawconn.Socket(c)
 	if raw == nil {
 		return true // not a socket we can look at: let the request find out
 	}

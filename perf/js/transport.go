@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/gocli/gocli/consensus/rawconn"
 )
 
 // directTransport is a VU's HTTP transport. Plain http:// requests without
@@ -565,7 +567,7 @@ func (t *directTransport) getConn(ctx context.Context, scope *requestScope, key 
 	if err != nil {
 		return nil, false, err
 	}
-	c := &directConn{conn: conn, br: bufio.NewReaderSize(conn, 4096), raw: rawSocket(conn), key: key}
+	c := &directConn{conn: conn, br: bufio.NewReaderSize(conn, 4096), raw: rawconn.Socket(conn), key: key}
 	c.await = c.sendInRead
 	c.w.conn = conn
 	c.bw = bufio.NewWriterSize(&c.w, 4096)
@@ -587,7 +589,7 @@ type connWriter struct {
 func (w *connWriter) Write(p []byte) (int, error) {
 	n := 0
 	if w.raw {
-		n = rawWrite(w.fd, p)
+		n, _ = rawconn.WriteFD(w.fd, p)
 		if wc, ok := w.conn.(writeCounter); ok && n > 0 {
 			wc.countWritten(n)
 		}

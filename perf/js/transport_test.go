@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gocli/gocli/consensus/rawconn"
 )
 
 // runOnce runs the script's default function once on a new VU and returns
@@ -530,4 +532,58 @@ func (c countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n.Add(int64(n))
 	return n, err
+}
+
+// The VU's connections read with raw system calls (consensus/rawconn):
+// their failures still get k6's error codes, and what they read is
+// counted.
+func TestRawConnErrorCodes(t *testing.T) {
+	next := make(chan string)
+	addr := tcpServer(t, func(c net.Conn) {
+		for what := range next {
+			switch what {
+			case "reset":
+				c.(*net.TCPConn).SetLinger(0)
+				return // the deferred Close resets
+			case "close":
+				return
+			default:
+				io.WriteString(c, what)
+			}
+		}
+	})
+	vu := &VU{}
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cc := &countingConn{Conn: rawconn.Wrap(c), vu: vu}
+		t.Cleanup(func() { cc.Close() })
+		return cc
+	}
+
+	c := dial()
+	buf := make([]byte, 64)
+	go func() { next <- "hello" }()
+	n, err := c.Read(buf)
+	if err != nil || string(buf[:n]) != "hello" || vu.bytesRead.Load() != 5 {
+		t.Fatalf("read %q, %v; counted %d", buf[:n], err, vu.bytesRead.Load())
+	}
+	c.SetReadDeadline(time.Now().Add(-time.Second))
+	if _, err = c.Read(buf); errorCode(err) != 1050 {
+		t.Fatalf("past the deadline: %v (code %d), want 1050", err, errorCode(err))
+	}
+	c.SetReadDeadline(time.Time{})
+	next <- "reset"
+	if _, err = c.Read(buf); errorCode(err) != 1220 {
+		t.Fatalf("after a reset: %v (code %d), want 1220", err, errorCode(err))
+	}
+
+	c = dial()
+	next <- "close"
+	if _, err = c.Read(buf); err != io.EOF {
+		t.Fatalf("after the server closed: %v, want io.EOF", err)
+	}
+	close(next)
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/dop251/goja"
 
+	"github.com/gocli/gocli/consensus/rawconn"
 	"github.com/gocli/gocli/perf/metrics"
 )
 
@@ -688,7 +689,9 @@ func (vu *VU) initHTTP() {
 		if err != nil {
 			return nil, err
 		}
-		return &countingConn{Conn: c, vu: vu}, nil
+		// Raw socket I/O: see consensus/rawconn. A load generator's CPU
+		// per request is a limit on the load it can make.
+		return &countingConn{Conn: rawconn.Wrap(c), vu: vu}, nil
 	}
 	// A VU makes one request at a time, or up to options.batch at once.
 	idle := max(32, vu.env.HTTP.Batch)

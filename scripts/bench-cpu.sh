@@ -20,6 +20,8 @@
 # Example: scripts/bench-cpu.sh 3 20000 "range l,put" old=/tmp/gocli-old new=/tmp/gocli-new
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/etcd-cluster.sh
+. scripts/lib/etcd-cluster.sh
 ROUNDS=${1:?rounds}
 TOTAL=${2:?total}
 OPS=${3:?ops}
@@ -47,20 +49,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cluster=""
-for i in 1 2 3; do cluster+="e$i=http://127.0.0.1:$((32380 + 10 * i)),"; done
-cluster=${cluster%,}
-eps=""
-for i in 1 2 3; do
-	"$etcd" --name "e$i" --data-dir "$work/data/etcd$i" \
-		--listen-client-urls "http://127.0.0.1:$((32379 + 10 * i))" --advertise-client-urls "http://127.0.0.1:$((32379 + 10 * i))" \
-		--listen-peer-urls "http://127.0.0.1:$((32380 + 10 * i))" --initial-advertise-peer-urls "http://127.0.0.1:$((32380 + 10 * i))" \
-		--initial-cluster "$cluster" --initial-cluster-state new --log-level error >"$work/etcd$i.log" 2>&1 &
-	pids+=($!)
-	eps+="127.0.0.1:$((32379 + 10 * i)),"
-done
+start_etcd_cluster "$etcd" "$work"
 declare -A EPS PIDS
-EPS[etcd]=${eps%,}
+EPS[etcd]=$etcd_eps
 PIDS[etcd]="${pids[*]}"
 order=(etcd)
 for v in "$@"; do

@@ -11,6 +11,8 @@
 # Env:   ETCD_VERSION (default v3.6.16), BENCH_DIR (default: a temp dir)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/etcd-cluster.sh
+. scripts/lib/etcd-cluster.sh
 TOTAL=${1:-20000}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
 work=${BENCH_DIR:-$(mktemp -d)}
@@ -47,19 +49,7 @@ echo "==> building gocli" >&2
 go build -o "$work/gocli" ./cmd/gocli
 
 echo "==> starting a 3-member etcd" >&2
-cluster=""
-for i in 1 2 3; do cluster+="e$i=http://127.0.0.1:$((32380 + 10 * i)),"; done
-cluster=${cluster%,}
-eps=""
-for i in 1 2 3; do
-	"$work/etcd" --name "e$i" --data-dir "$work/data/etcd$i" \
-		--listen-client-urls "http://127.0.0.1:$((32379 + 10 * i))" --advertise-client-urls "http://127.0.0.1:$((32379 + 10 * i))" \
-		--listen-peer-urls "http://127.0.0.1:$((32380 + 10 * i))" --initial-advertise-peer-urls "http://127.0.0.1:$((32380 + 10 * i))" \
-		--initial-cluster "$cluster" --initial-cluster-state new --log-level error >"$work/etcd$i.log" 2>&1 &
-	pids+=($!)
-	eps+="127.0.0.1:$((32379 + 10 * i)),"
-done
-etcd_eps=${eps%,}
+start_etcd_cluster "$work/etcd" "$work"
 
 echo "==> starting a 3-node sandbox (--processes)" >&2
 export XDG_STATE_HOME="$work/state"

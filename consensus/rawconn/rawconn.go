@@ -27,15 +27,8 @@ import (
 // Wrap returns c with raw reads and writes, or c itself where the
 // platform or the connection gives no raw socket.
 func Wrap(c net.Conn) net.Conn {
-	if c == nil || !supported {
-		return c
-	}
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return c
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
+	raw := socketOf(c)
+	if raw == nil {
 		return c
 	}
 	w := &conn{Conn: c, raw: raw}
@@ -47,15 +40,21 @@ func Wrap(c net.Conn) net.Conn {
 // NetConn (this package's among them), or nil where the platform or the
 // connection gives none.
 func Socket(c net.Conn) syscall.RawConn {
-	if !supported {
-		return nil
-	}
 	for {
 		u, ok := c.(interface{ NetConn() net.Conn })
 		if !ok {
 			break
 		}
 		c = u.NetConn()
+	}
+	return socketOf(c)
+}
+
+// socketOf returns c's own socket, or nil where the platform or c gives
+// none.
+func socketOf(c net.Conn) syscall.RawConn {
+	if !supported {
+		return nil
 	}
 	sc, ok := c.(syscall.Conn)
 	if !ok {

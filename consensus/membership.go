@@ -82,6 +82,7 @@ func (n *Node) applyConfChange(e *raftpb.Entry) error {
 			n.trans.RemovePeer(id)
 		}
 	}
+	n.memberCache = nil
 	n.publishMembers()
 	if req != 0 {
 		n.finish(req, proposalResult{})
@@ -214,10 +215,14 @@ type Status struct {
 }
 
 // publishStatus refreshes the status that Status and Members read; called
-// by the run goroutine after each Ready and once more when it stops.
+// by the run goroutine after each Ready and once more when it stops. It
+// runs for every Ready, so it allocates nothing in the steady state: the
+// member list is the cached one, and the leader's progress map is updated
+// in place under statusMu, which Status holds while it copies it.
 func (n *Node) publishStatus() {
 	s := Status{ID: n.id, Term: n.term, Leader: n.lead, Applied: n.applied, SnapshotIndex: n.snapIndex,
 		WALSize: n.wal.Size(), Members: n.memberList()}
+	leader := false
 	select {
 	case <-n.stopC:
 		s.Role = RoleStopped
@@ -229,19 +234,20 @@ func (n *Node) publishStatus() {
 			if slices.Contains(n.confState.GetLearners(), n.id) {
 				s.Role = RoleLearner
 			}
-			if s.Role == RoleLeader {
-				// Taken here, on the run goroutine, so that Status never
-				// waits behind a busy loop for it. A fresh map each time:
-				// readers share the published one and never write to it.
-				prs := make(map[uint64]PeerProgress, len(n.members))
-				n.rn.WithProgress(func(id uint64, _ raft.ProgressType, pr tracker.Progress) {
-					prs[id] = PeerProgress{Match: pr.Match, Next: pr.Next, State: pr.State.String()}
-				})
-				s.Progress = prs
-			}
+			leader = s.Role == RoleLeader
 		}
 	}
 	n.statusMu.Lock()
+	if leader {
+		if n.progress == nil {
+			n.progress = make(map[uint64]PeerProgress, len(n.members))
+		}
+		clear(n.progress)
+		n.rn.WithProgress(func(id uint64, _ raft.ProgressType, pr tracker.Progress) {
+			n.progress[id] = PeerProgress{Match: pr.Match, Next: pr.Next, State: pr.State.String()}
+		})
+		s.Progress = n.progress
+	}
 	n.lastStatus = s
 	n.statusMu.Unlock()
 	// After the status: whoever sees the applied index move also sees a
@@ -267,8 +273,8 @@ func roleOf(st raft.StateType) Role {
 // still answers). On the leader it includes each member's progress.
 func (n *Node) Status() Status {
 	n.statusMu.Lock()
+	defer n.statusMu.Unlock()
 	s := n.lastStatus
-	n.statusMu.Unlock()
 	s.Members = slices.Clone(s.Members)
 	s.Progress = maps.Clone(s.Progress)
 	return s

@@ -97,9 +97,12 @@ type Node struct {
 	readSeq      uint64
 	ticks        uint64
 
+	memberCache []Member // memberList's result, nil when stale
+
 	// published for lock-free readers.
 	statusMu   sync.Mutex
 	lastStatus Status
+	progress   map[uint64]PeerProgress // the leader's, in lastStatus; under statusMu
 	leaderID   atomic.Uint64
 	termA      atomic.Uint64
 	appliedIdx atomic.Uint64
@@ -336,6 +339,7 @@ func (n *Node) restore(snap *raftpb.Snapshot) error {
 		return fmt.Errorf("restore state machine from snapshot %d: %w", md.GetIndex(), err)
 	}
 	n.members = map[uint64]Member{}
+	n.memberCache = nil
 	for _, m := range members {
 		n.members[m.ID] = m
 		if n.trans != nil {
@@ -1076,11 +1080,18 @@ func (n *Node) Snapshot(ctx context.Context) error {
 	return err
 }
 
+// memberList returns the members by ID. The slice is cached until the
+// member table changes (whoever changes it sets memberCache to nil) and
+// shared: callers must not modify it.
 func (n *Node) memberList() []Member {
+	if n.memberCache != nil {
+		return n.memberCache
+	}
 	ms := make([]Member, 0, len(n.members))
 	for _, m := range n.members {
 		ms = append(ms, m)
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].ID < ms[j].ID })
+	n.memberCache = ms
 	return ms
 }

@@ -18,11 +18,16 @@ import (
 // the leader and on every follower serving a client.
 //
 // The persister writes the WAL only; the run goroutine keeps everything
-// else (raft's MemoryStorage, the state machine, membership). Once a batch
-// is durable the persister hands its messages back, and the run goroutine
-// updates MemoryStorage and then delivers the messages' responses (the
-// MsgAppResp a follower owes its leader, the leader's own acknowledgement),
-// which raft requires to come after the write.
+// else (raft's MemoryStorage, the state machine, membership). Raft requires
+// a batch's responses to go out only once it is durable. The ones for other
+// nodes (the MsgAppResp a follower owes its leader, a vote) the persister
+// sends itself, straight after the fsync: going through the run goroutine
+// would add a hand-off, and a wait for whatever that goroutine is doing, to
+// every follower's acknowledgement, which is on the path of every commit.
+// Then it hands the batch back, and the run goroutine updates MemoryStorage
+// and delivers the responses addressed to its own raft. A batch with a
+// received snapshot goes back whole, so that the leader hears of the
+// snapshot only after the state machine has it.
 type persister struct {
 	n *Node
 
@@ -40,6 +45,7 @@ type persister struct {
 type stableBatch struct {
 	msgs []*raftpb.Message
 	err  error
+	sent bool // responses to other nodes went out from the persister
 }
 
 func newPersister(n *Node, hs *raftpb.HardState) *persister {
@@ -82,8 +88,12 @@ func (p *persister) run() {
 			continue
 		}
 		err := p.write(msgs)
+		b := stableBatch{msgs: msgs, err: err}
+		if err == nil {
+			b.sent = p.sendResponses(msgs)
+		}
 		select {
-		case p.stableC <- stableBatch{msgs: msgs, err: err}:
+		case p.stableC <- b:
 		case <-p.n.exitC:
 			return
 		}
@@ -125,6 +135,27 @@ func (p *persister) write(msgs []*raftpb.Message) error {
 	return nil
 }
 
+// sendResponses sends the responses of a durable batch that are for other
+// nodes, unless the batch holds a snapshot (see the type's doc); it reports
+// whether it did.
+func (p *persister) sendResponses(msgs []*raftpb.Message) bool {
+	var out []*raftpb.Message
+	for _, m := range msgs {
+		if !raft.IsEmptySnap(m.GetSnapshot()) {
+			return false
+		}
+		for _, r := range m.GetResponses() {
+			if r.GetTo() != p.n.id {
+				out = append(out, r)
+			}
+		}
+	}
+	if len(out) > 0 {
+		p.n.trans.Send(out)
+	}
+	return true
+}
+
 // onStable runs on the node's loop for a durable batch: it brings raft's
 // MemoryStorage (and, for a received snapshot, the state machine) up to
 // what is on disk, then delivers each message's responses.
@@ -156,7 +187,7 @@ func (n *Node) onStable(b stableBatch) error {
 		for _, r := range m.GetResponses() {
 			if r.GetTo() == n.id {
 				n.step(r)
-			} else {
+			} else if !b.sent {
 				out = append(out, r)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -28,10 +29,16 @@ func SaveSnap(dir string, snap *raftpb.Snapshot) error {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("create snapshot dir %s: %w", dir, err)
 	}
-	data, err := proto.Marshal(snap)
+	pieces, err := snapPieces(snap)
 	if err != nil {
 		return fmt.Errorf("encode snapshot: %w", err)
 	}
+	var crc uint32
+	for _, p := range pieces {
+		crc = crc32.Update(crc, crcTable, p)
+	}
+	var sum [4]byte
+	binary.LittleEndian.PutUint32(sum[:], crc)
 	md := snap.GetMetadata()
 	final := filepath.Join(dir, snapName(md.GetTerm(), md.GetIndex()))
 	tmp := final + ".tmp"
@@ -39,9 +46,7 @@ func SaveSnap(dir string, snap *raftpb.Snapshot) error {
 	if err != nil {
 		return fmt.Errorf("create snapshot %s: %w", tmp, err)
 	}
-	var hdr [4]byte
-	binary.LittleEndian.PutUint32(hdr[:], crc32.Checksum(data, crcTable))
-	_, werr := f.Write(append(hdr[:], data...))
+	werr := writePaced(f, append([][]byte{sum[:]}, pieces...)...)
 	if werr == nil {
 		werr = f.Sync()
 	}
@@ -56,6 +61,55 @@ func SaveSnap(dir string, snap *raftpb.Snapshot) error {
 		return fmt.Errorf("rename snapshot into %s: %w", final, err)
 	}
 	return syncDir(dir)
+}
+
+// snapChunk is how much of a snapshot file goes to the disk at a time.
+// Written whole and then synced, a snapshot puts megabytes in the disk's
+// queue at once, and every WAL fdatasync on that disk (this node's and, in
+// a sandbox, its neighbours') waits behind them: a 3-node cluster saving
+// 2.9 MB snapshots stalled puts for 150-190 ms. Written back a chunk at a
+// time, a log sync waits for one chunk at most.
+const snapChunk = 256 << 10
+
+// writePaced writes the pieces to f one after the other, written back to
+// disk a chunk at a time (where the platform can; see writeBack).
+func writePaced(f *os.File, pieces ...[]byte) error {
+	var off, synced int64
+	for _, p := range pieces {
+		for len(p) > 0 {
+			n := min(len(p), snapChunk)
+			if _, err := f.Write(p[:n]); err != nil {
+				return err
+			}
+			p = p[n:]
+			off += int64(n)
+			if off-synced >= snapChunk {
+				writeBack(f, synced, off-synced)
+				synced = off
+			}
+		}
+	}
+	return nil
+}
+
+// snapPieces is snap's protobuf encoding, the same bytes as proto.Marshal
+// gives, in pieces that share the snapshot's data rather than copy it:
+// megabytes, on a node that goes on serving meanwhile.
+func snapPieces(snap *raftpb.Snapshot) ([][]byte, error) {
+	var pieces [][]byte
+	if data := snap.GetData(); data != nil {
+		head := protowire.AppendTag(nil, 1, protowire.BytesType)
+		pieces = append(pieces, protowire.AppendVarint(head, uint64(len(data))), data)
+	}
+	if md := snap.GetMetadata(); md != nil {
+		b, err := proto.Marshal(md)
+		if err != nil {
+			return nil, err
+		}
+		tail := protowire.AppendTag(nil, 2, protowire.BytesType)
+		pieces = append(pieces, append(protowire.AppendVarint(tail, uint64(len(b))), b...))
+	}
+	return pieces, nil
 }
 
 // ReadSnap reads and verifies one snapshot file.

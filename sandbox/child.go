@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
@@ -80,6 +81,46 @@ func RunNode(ctx context.Context, specPath string, opts NodeOptions) (int, error
 	}
 }
 
+// waitLeaderChange answers GET /sandbox/v1/leader: the node's leader and
+// term, at once, or with ?leader=L&term=T&wait=D once they differ from L
+// and T, or after D (at most a minute). The parent's event poller watches
+// a child with these long polls: polling every tick instead woke an idle
+// child ten times a second and grew its heap by an HTTP exchange each time.
+func waitLeaderChange(r *http.Request, n *consensus.Node) (leaderTerm, error) {
+	q := r.URL.Query()
+	now := func() leaderTerm { return leaderTerm{Leader: n.Leader(), Term: n.Term()} }
+	if !q.Has("wait") {
+		return now(), nil
+	}
+	wait, err := time.ParseDuration(q.Get("wait"))
+	if err != nil || wait < 0 || wait > time.Minute {
+		return leaderTerm{}, fmt.Errorf("wait %q: want a duration up to 1m", q.Get("wait"))
+	}
+	known := leaderTerm{}
+	known.Leader, _ = strconv.ParseUint(q.Get("leader"), 10, 64)
+	known.Term, _ = strconv.ParseUint(q.Get("term"), 10, 64)
+	// Subscribed before the first look, so that no change falls between.
+	events, unsubscribe := n.Events(8)
+	defer unsubscribe()
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	for {
+		if lt := now(); lt != known {
+			return lt, nil
+		}
+		select {
+		case _, ok := <-events:
+			if !ok { // the node stopped
+				return now(), nil
+			}
+		case <-t.C:
+			return now(), nil
+		case <-r.Context().Done():
+			return now(), nil
+		}
+	}
+}
+
 // agentHandlers are the endpoints the parent drives a child node with.
 // They listen on the node's loopback HTTP port beside the gateway.
 func agentHandlers(mux *http.ServeMux, ns *nodeServer, filter *Filter) {
@@ -100,8 +141,15 @@ func agentHandlers(mux *http.ServeMux, ns *nodeServer, filter *Filter) {
 	}
 	decode := func(r *http.Request, v any) error { return json.NewDecoder(r.Body).Decode(v) }
 	mux.HandleFunc("GET /sandbox/v1/status", func(w http.ResponseWriter, _ *http.Request) { reply(w, n.Status(), nil) })
-	mux.HandleFunc("GET /sandbox/v1/leader", func(w http.ResponseWriter, _ *http.Request) {
-		reply(w, leaderTerm{Leader: n.Leader(), Term: n.Term()}, nil)
+	mux.HandleFunc("GET /sandbox/v1/leader", func(w http.ResponseWriter, r *http.Request) {
+		lt, err := waitLeaderChange(r, n)
+		if err != nil {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_ = json.NewEncoder(w).Encode(agentError{Message: err.Error()})
+			return
+		}
+		reply(w, lt, nil)
 	})
 	mux.HandleFunc("PUT /sandbox/v1/faults", func(w http.ResponseWriter, r *http.Request) {
 		var f FaultSpec

@@ -1047,10 +1047,8 @@ func (c *Cluster) poll(ctx context.Context) {
 				default:
 				}
 			}
-			lctx, cancel := context.WithTimeout(ctx, period)
-			l, tm, err := m.leaderTerm(lctx)
-			cancel()
-			if err != nil {
+			l, tm, ok := m.observedLeaderTerm()
+			if !ok {
 				continue
 			}
 			if tm > term {

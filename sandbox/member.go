@@ -28,8 +28,12 @@ type member interface {
 	setFaults(FaultSpec) error
 	// status is the engine's status of the node.
 	status(ctx context.Context) (consensus.Status, error)
-	// leader and term are cheap reads for the event poller.
+	// leaderTerm asks the node for its leader and term.
 	leaderTerm(ctx context.Context) (leader, term uint64, err error)
+	// observedLeaderTerm is the event poller's read of them, which must
+	// not wait: false when they are not known (the node is down or not
+	// answering).
+	observedLeaderTerm() (leader, term uint64, ok bool)
 	addMember(ctx context.Context, id uint64, addr string) error
 	removeMember(ctx context.Context, id uint64) error
 	transferLeader(ctx context.Context, to uint64) error
@@ -101,6 +105,14 @@ func (m *localMember) leaderTerm(context.Context) (uint64, uint64, error) {
 		return 0, 0, err
 	}
 	return n.Leader(), n.Term(), nil
+}
+
+func (m *localMember) observedLeaderTerm() (uint64, uint64, bool) {
+	n, err := m.node()
+	if err != nil {
+		return 0, 0, false
+	}
+	return n.Leader(), n.Term(), true
 }
 
 func (m *localMember) addMember(ctx context.Context, id uint64, addr string) error {

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -47,6 +48,9 @@ type procMember struct {
 type proc struct {
 	cmd  *exec.Cmd
 	done chan struct{}
+
+	watch    sync.Once                  // starts watchLeader
+	observed atomic.Pointer[leaderTerm] // its last answer; nil when none or failed
 }
 
 var agentClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4, DisableCompression: true}}
@@ -241,6 +245,56 @@ func (m *procMember) leaderTerm(ctx context.Context) (uint64, uint64, error) {
 	var lt leaderTerm
 	err := m.call(ctx, http.MethodGet, "/sandbox/v1/leader", nil, &lt)
 	return lt.Leader, lt.Term, err
+}
+
+// leaderWait is how long one of watchLeader's requests waits for a change.
+const leaderWait = 10 * time.Second
+
+func (m *procMember) observedLeaderTerm() (uint64, uint64, bool) {
+	p := m.p.Load()
+	if p == nil {
+		return 0, 0, false
+	}
+	p.watch.Do(func() { go m.watchLeader(p) })
+	lt := p.observed.Load()
+	if lt == nil {
+		return 0, 0, false
+	}
+	return lt.Leader, lt.Term, true
+}
+
+// watchLeader keeps p.observed current with long polls of the child
+// (waitLeaderChange) until the process exits. A failed request (a child
+// stopped with SIGSTOP, or gone) clears it, so that the event poller does
+// not count a node it cannot hear from.
+func (m *procMember) watchLeader(p *proc) {
+	var known leaderTerm
+	for {
+		select {
+		case <-p.done:
+			return
+		default:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), leaderWait+2*time.Second)
+		var lt leaderTerm
+		path := fmt.Sprintf("/sandbox/v1/leader?leader=%d&term=%d&wait=%s", known.Leader, known.Term, leaderWait)
+		if p.observed.Load() == nil {
+			path = "/sandbox/v1/leader" // nothing known: answer at once
+		}
+		err := m.call(ctx, http.MethodGet, path, nil, &lt)
+		cancel()
+		if err != nil {
+			p.observed.Store(nil)
+			select {
+			case <-p.done:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			continue
+		}
+		known = lt
+		p.observed.Store(&lt)
+	}
 }
 
 type memberReq struct {

@@ -268,19 +268,18 @@ func (m *procMember) observedLeaderTerm() (uint64, uint64, bool) {
 // stopped with SIGSTOP, or gone) clears it, so that the event poller does
 // not count a node it cannot hear from.
 func (m *procMember) watchLeader(p *proc) {
-	var known leaderTerm
 	for {
 		select {
 		case <-p.done:
 			return
 		default:
 		}
+		path := "/sandbox/v1/leader" // nothing known: answer at once
+		if known := p.observed.Load(); known != nil {
+			path = fmt.Sprintf("%s?leader=%d&term=%d&wait=%s", path, known.Leader, known.Term, leaderWait)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), leaderWait+2*time.Second)
 		var lt leaderTerm
-		path := fmt.Sprintf("/sandbox/v1/leader?leader=%d&term=%d&wait=%s", known.Leader, known.Term, leaderWait)
-		if p.observed.Load() == nil {
-			path = "/sandbox/v1/leader" // nothing known: answer at once
-		}
 		err := m.call(ctx, http.MethodGet, path, nil, &lt)
 		cancel()
 		if err != nil {
@@ -292,7 +291,6 @@ func (m *procMember) watchLeader(p *proc) {
 			}
 			continue
 		}
-		known = lt
 		p.observed.Store(&lt)
 	}
 }

@@ -15,6 +15,15 @@ cleanup() {
 trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# has DESCRIPTION PATTERN COMMAND...: COMMAND succeeds and its output
+# matches PATTERN. Not `COMMAND | grep -q`: under pipefail that fails
+# whenever grep exits before COMMAND has written all of its output.
+has() {
+	local what=$1 pattern=$2 out
+	shift 2
+	out=$("$@" 2>&1) || fail "$what: $out"
+	grep -q -- "$pattern" <<<"$out" || fail "$what: want $pattern in: $out"
+}
 expect() { # expect DESCRIPTION WANT GOT
 	[ "$2" = "$3" ] || fail "$1: want $(printf %q "$2"), got $(printf %q "$3")"
 }
@@ -32,7 +41,7 @@ expect "get" $'greeting\nhello' "$("${E[@]}" get greeting)"
 "${E[@]}" put dir/a 1 >/dev/null
 "${E[@]}" put dir/b 2 >/dev/null
 expect "get --prefix --keys-only" $'dir/a\n\ndir/b' "$("${E[@]}" get dir/ --prefix --keys-only)"
-"${E[@]}" get greeting -w json | grep -q '"key":"Z3JlZXRpbmc="' || fail "get -w json: want the base64 key"
+has "get -w json: want the base64 key" '"key":"Z3JlZXRpbmc="' "${E[@]}" get greeting -w json
 expect "del --prefix" 2 "$("${E[@]}" del dir/ --prefix)"
 
 # txn: etcdctl's stdin syntax; the compare holds, so the success branch runs.
@@ -57,9 +66,9 @@ grep -q '^PUT$' "$work/watch.txt" || fail "watch printed no PUT event: $(cat "$w
 lease=$("${E[@]}" lease grant 30 | awk '{print $2}')
 [ -n "$lease" ] || fail "lease grant printed no ID"
 "${E[@]}" put leased v --lease="$lease" >/dev/null
-"${E[@]}" lease keep-alive --once "$lease" | grep -q "keepalived with TTL(30)" || fail "lease keep-alive"
-"${E[@]}" lease timetolive "$lease" --keys | grep -q "attached keys(\[leased\])" || fail "lease timetolive"
-"${E[@]}" lease revoke "$lease" | grep -q revoked || fail "lease revoke"
+has "lease keep-alive" "keepalived with TTL(30)" "${E[@]}" lease keep-alive --once "$lease"
+has "lease timetolive" "attached keys(\[leased\])" "${E[@]}" lease timetolive "$lease" --keys
+has "lease revoke" revoked "${E[@]}" lease revoke "$lease"
 expect "key of a revoked lease" "" "$("${E[@]}" get leased)"
 
 # lock and elect use clientv3/concurrency (sessions, leases, txns, watches).
@@ -80,19 +89,19 @@ for _ in $(seq 50); do
 	peer_port=$(( 20000 + RANDOM % 20000 ))
 	(exec 3<>"/dev/tcp/127.0.0.1/$peer_port") 2>/dev/null || break
 done
-"${E[@]}" member add node4 --peer-urls="http://127.0.0.1:$peer_port" | grep -q "added to cluster" || fail "member add"
+has "member add" "added to cluster" "${E[@]}" member add node4 --peer-urls="http://127.0.0.1:$peer_port"
 expect "member list after add" 4 "$("${E[@]}" member list | wc -l | tr -d ' ')"
 out=$("${E[@]}" member add node5 --peer-urls=http://10.0.0.5:2380 2>&1 || true)
 grep -q "listen on 127.0.0.1 only" <<<"$out" || fail "member add at another host should say why: $out"
 new_id=$("${E[@]}" member list | awk -F', ' -v u="http://127.0.0.1:$peer_port" '$4 == u {print $1}')
-"${E[@]}" member remove "$new_id" | grep -q "removed from cluster" || fail "member remove"
+has "member remove" "removed from cluster" "${E[@]}" member remove "$new_id"
 expect "member list after remove" 3 "$("${E[@]}" member list | wc -l | tr -d ' ')"
 "${E[@]}" endpoint health 2>&1 | grep -c "is healthy" | grep -qx 3 || fail "endpoint health"
 expect "endpoint status: leaders" 1 "$("${E[@]}" endpoint status | awk -F', ' '$5 == "true"' | wc -l | tr -d ' ')"
 read -r leader leader_ep < <("$GOCLI" sandbox status --name "$name" | awk '$2 == "leader" {print $1, $7}')
 [ -n "$leader" ] || fail "status shows no leader"
 target=$(( leader % 3 + 1 ))
-etcdctl --endpoints="$leader_ep" move-leader "$(printf %x "$target")" | grep -q "Leadership transferred" || fail "move-leader"
+has "move-leader" "Leadership transferred" etcdctl --endpoints="$leader_ep" move-leader "$(printf %x "$target")"
 out=$(etcdctl --endpoints="$eps" defrag 2>&1 || true)
 grep -q "gocli sandbox does not implement" <<<"$out" || fail "defrag should explain it is unsupported: $out"
 echo "etcdctl against the sandbox: all checks passed"

@@ -65,3 +65,33 @@ func TestGCReleaseStop(t *testing.T) {
 		t.Fatalf("%d releases before and after stop, want the first one only", n)
 	}
 }
+
+// A process that keeps collecting gets no release after the first, however
+// long start-up has been over; one that stops collecting gets it a quiet
+// spell later.
+func TestGCReleaseWaitsForQuiet(t *testing.T) {
+	calls := make(chan time.Time, 16)
+	r := gcRelease{poll: time.Millisecond, every: time.Millisecond, busy: 1 << 20, quiet: 100 * time.Millisecond}
+	stop := r.start(0, func() { calls <- time.Now() })
+	defer stop()
+	<-calls
+	var lastGC time.Time
+	for range 40 {
+		time.Sleep(10 * time.Millisecond)
+		runtime.GC()
+		lastGC = time.Now()
+	}
+	if n := len(calls); n != 0 {
+		t.Fatalf("%d releases while collecting every 10ms, want none", n)
+	}
+	select {
+	case at := <-calls:
+		// The collection counts as ended before runtime.GC has swept and
+		// returned: allow that much.
+		if quiet := at.Sub(lastGC); quiet < r.quiet-20*time.Millisecond {
+			t.Fatalf("released %v after the last collection, want about %v", quiet, r.quiet)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no release once collections stopped")
+	}
+}

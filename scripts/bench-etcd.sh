@@ -80,8 +80,9 @@ pss_mb() { # max PSS in MB over pids: shared pages split between their users
 }
 sbx_pids=$("$work/gocli" sandbox status --name bench -o json | python3 -c 'import json,sys; print(" ".join(str(n["pid"]) for n in json.load(sys.stdin)["nodes"]))')
 # Idle means settled: a sandbox process releases the executable pages its
-# start-up touched 10 s after start (sandbox.ReleaseStartupPages), and
-# both clusters get the same wait.
+# start-up touched once 10 s have passed since start and 10 s since its
+# last garbage collection (sandbox.ReleaseStartupPages), 8-10 s after
+# start when idle, and both clusters get the same wait.
 idle_wait=${IDLE_WAIT:-15}
 sleep "$idle_wait"
 # shellcheck disable=SC2086

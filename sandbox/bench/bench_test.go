@@ -2,6 +2,8 @@ package bench_test
 
 import (
 	"context"
+	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,4 +136,21 @@ func BenchmarkRate10Nodes(b *testing.B) {
 	b.ReportMetric(r.Latency.P99, "p99-ms")
 	b.ReportMetric(r.Throughput, "puts/s")
 	b.ReportMetric(float64((cpuTime(b)-cpu0).Microseconds())/1000/float64(r.Requests), "cpu-ms/put")
+}
+
+// A run connects before it starts the clock, so an endpoint that does not
+// answer is an error naming it, not a run of failed requests.
+func TestRunUnreachableEndpoint(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	r, err := bench.Run(ctx, bench.Options{Endpoints: []string{addr}, Op: "put", Total: 10})
+	if err == nil || !strings.Contains(err.Error(), "connect to "+addr) {
+		t.Fatalf("bench against closed %s = %+v, %v; want a connect error naming it", addr, r, err)
+	}
 }

@@ -31,7 +31,8 @@ type gcRelease struct {
 // over the executable's read-only data), which put 8 MB back into an idle
 // node's resident set every two minutes, and leaves the heap at up to
 // twice its live size; a release costs the node one more collection and
-// the page faults of its working set, a few milliseconds.
+// the page faults of its working set: a few milliseconds for one idle
+// node, 37 ms for a process of ten.
 var defaultGCRelease = gcRelease{poll: time.Second, every: time.Minute, busy: 4, quiet: 10 * time.Second}
 
 // ReleaseStartupPages shrinks a process that hosts sandbox nodes once its

@@ -10,8 +10,9 @@
 # leader's Prometheus histograms (/metrics on its HTTP port): WAL fsync p50
 # and p99, how many of its fsyncs took over 8 ms (the disk stalls that
 # decide most runs' p99: every node's WAL shares the disk, so one stall
-# holds up every node's fsync at once), and proposal-to-commit p50 and p99,
-# for the puts that the leader itself received. Prints a Markdown table with the load average.
+# holds up every node's fsync at once), and proposal-to-commit p50 and
+# p99, for the puts that the leader itself received. Prints a Markdown
+# table with the load average.
 #
 # Usage: scripts/bench-10node.sh [TOTAL] [ROUNDS]   (defaults 2000 and 2)
 # Env:   GOCLI (a built gocli; default: build one), BENCH_DIR (default: temp)

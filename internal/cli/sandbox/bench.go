@@ -29,7 +29,11 @@ func NewCmdBench(f *command.Factory, runF func(context.Context, *BenchOptions) e
 		Long: `Issue --total puts or ranges from --clients concurrent clients sharing --conns
 gRPC connections and report throughput and latency percentiles. It speaks the
 etcd v3 API, so --endpoints can point at a real etcd for comparison; without
---endpoints it targets the sandbox cluster --name.`,
+--endpoints it targets the sandbox cluster --name.
+
+The connections are made before the clock starts, so latencies are the
+server's, not the handshakes'; if no endpoint answers within 5s the run fails
+with exit code 1.`,
 		Example: `  gocli sandbox bench put --clients 64 --conns 8 --total 20000 --val-size 256
   gocli sandbox bench range --consistency s -o json
   gocli sandbox bench put --rate 200 --clients 8 --conns 2 --total 2000   # 50 KB/s of 256-byte values

@@ -125,28 +125,29 @@ func waitLeaderChange(r *http.Request, n *consensus.Node) (leaderTerm, error) {
 // They listen on the node's loopback HTTP port beside the gateway.
 func agentHandlers(mux *http.ServeMux, ns *nodeServer, filter *Filter) {
 	n := ns.kv.Node()
-	reply := func(w http.ResponseWriter, v any, err error) {
+	writeJSON := func(w http.ResponseWriter, status int, v any) {
 		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(v)
+	}
+	reply := func(w http.ResponseWriter, v any, err error) {
 		if err != nil {
 			retry := errors.Is(err, consensus.ErrProposalDropped) || errors.Is(err, consensus.ErrNotProposed) ||
 				errors.Is(err, context.DeadlineExceeded) || errors.Is(err, consensus.ErrStopped)
-			w.WriteHeader(http.StatusConflict)
-			_ = json.NewEncoder(w).Encode(agentError{Message: err.Error(), Retryable: retry})
+			writeJSON(w, http.StatusConflict, agentError{Message: err.Error(), Retryable: retry})
 			return
 		}
 		if v == nil {
 			v = struct{}{}
 		}
-		_ = json.NewEncoder(w).Encode(v)
+		writeJSON(w, http.StatusOK, v)
 	}
 	decode := func(r *http.Request, v any) error { return json.NewDecoder(r.Body).Decode(v) }
 	mux.HandleFunc("GET /sandbox/v1/status", func(w http.ResponseWriter, _ *http.Request) { reply(w, n.Status(), nil) })
 	mux.HandleFunc("GET /sandbox/v1/leader", func(w http.ResponseWriter, r *http.Request) {
 		lt, err := waitLeaderChange(r, n)
 		if err != nil {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusBadRequest)
-			_ = json.NewEncoder(w).Encode(agentError{Message: err.Error()})
+			writeJSON(w, http.StatusBadRequest, agentError{Message: err.Error()})
 			return
 		}
 		reply(w, lt, nil)

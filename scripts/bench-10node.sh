@@ -34,10 +34,11 @@ if [ -z "$G" ]; then
 fi
 trap cleanup EXIT
 
-# quantile Q METRIC URL: the Q quantile (0..1) of a Prometheus histogram, in
-# milliseconds, by linear interpolation inside the bucket that holds it.
+# quantile Q METRIC: the Q quantile (0..1) of a Prometheus histogram, in
+# milliseconds, by linear interpolation inside the bucket that holds it;
+# reads the Prometheus text on stdin.
 quantile() {
-	curl -fsS "$3" | awk -v q="$1" -v m="$2" '
+	awk -v q="$1" -v m="$2" '
 		index($0, m "_bucket{") == 1 {
 			match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5)
 			n++; bound[n] = (le == "+Inf") ? -1 : le; cum[n] = $NF
@@ -56,10 +57,11 @@ quantile() {
 		}'
 }
 
-# slower LE METRIC URL: how many observations of a Prometheus histogram took
-# longer than the bucket bound LE (seconds, as written in the le label).
+# slower LE METRIC: how many observations of a Prometheus histogram took
+# longer than the bucket bound LE (seconds, as written in the le label);
+# reads the Prometheus text on stdin.
 slower() {
-	curl -fsS "$3" | awk -v le="$1" -v m="$2" '
+	awk -v le="$1" -v m="$2" '
 		index($0, m "_bucket{") == 1 && index($0, "le=\"" le "\"") { below = $NF }
 		index($0, m "_count") == 1 { total = $NF }
 		END { print total - below }'
@@ -78,15 +80,15 @@ run() { # run MODE: prints one table row
 	http=$("$G" sandbox status --name ten -o json | awk -v id="$leader" '
 		/"id":/ { cur = $2; gsub(/[^0-9]/, "", cur) }
 		/"http":/ && cur == id { gsub(/[",]/, "", $2); print $2; exit }')
-	local u=http://$http/metrics
-	local tput p50 p99
+	local metrics tput p50 p99
+	metrics=$(curl -fsS "http://$http/metrics")
 	tput=$(grep -o '"requests_per_sec": [0-9.]*' <<<"$json" | awk '{printf "%.0f", $2}')
 	p50=$(grep -o '"p50_ms": [0-9.]*' <<<"$json" | awk '{printf "%.1f", $2}')
 	p99=$(grep -o '"p99_ms": [0-9.]*' <<<"$json" | awk '{printf "%.1f", $2}')
 	printf '| %s | %s | %s | **%s** | %s / %s | %s | %s / %s | %s |\n' "$mode" "$tput" "$p50" "$p99" \
-		"$(quantile 0.5 consensus_wal_fsync_seconds "$u")" "$(quantile 0.99 consensus_wal_fsync_seconds "$u")" \
-		"$(slower 0.008 consensus_wal_fsync_seconds "$u")" \
-		"$(quantile 0.5 consensus_proposal_commit_seconds "$u")" "$(quantile 0.99 consensus_proposal_commit_seconds "$u")" "$load"
+		"$(quantile 0.5 consensus_wal_fsync_seconds <<<"$metrics")" "$(quantile 0.99 consensus_wal_fsync_seconds <<<"$metrics")" \
+		"$(slower 0.008 consensus_wal_fsync_seconds <<<"$metrics")" \
+		"$(quantile 0.5 consensus_proposal_commit_seconds <<<"$metrics")" "$(quantile 0.99 consensus_proposal_commit_seconds <<<"$metrics")" "$load"
 	"$G" sandbox down --purge --name ten >/dev/null
 }
 

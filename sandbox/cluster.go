@@ -210,8 +210,22 @@ func newSpec(opts Options) (*ClusterSpec, error) {
 	}
 	spec := &ClusterSpec{Name: opts.Name, ClusterID: clusterID(opts.Name), Tick: opts.Tick, BasePort: opts.Port,
 		Processes: opts.Processes, Seed: opts.Seed, NextID: uint64(opts.Nodes) + 1}
+	// Every node's ports from one request: asked for one node at a time,
+	// the kernel can give a port the previous node's request released (a
+	// --processes child then failed to bind its HTTP port).
+	var free []string
+	if opts.Port <= 0 {
+		var err error
+		if free, err = freeAddrs(opts.Host, 3*opts.Nodes); err != nil {
+			return nil, err
+		}
+	}
 	for i := 1; i <= opts.Nodes; i++ {
-		n, err := newNodeSpec(opts, uint64(i))
+		var addrs []string
+		if free != nil {
+			addrs = free[3*(i-1) : 3*i]
+		}
+		n, err := newNodeSpec(opts, uint64(i), addrs)
 		if err != nil {
 			return nil, err
 		}
@@ -220,7 +234,9 @@ func newSpec(opts Options) (*ClusterSpec, error) {
 	return spec, nil
 }
 
-func newNodeSpec(opts Options, id uint64) (NodeSpec, error) {
+// newNodeSpec describes node id. Without a base port, its client, peer and
+// HTTP addresses are free[0:3], or new free ports when free is nil.
+func newNodeSpec(opts Options, id uint64, free []string) (NodeSpec, error) {
 	n := NodeSpec{ID: id, Name: fmt.Sprintf("node%d", id),
 		LogFile: filepath.Join(nodeDir(opts.Dir, id), "node.log"),
 		DataDir: filepath.Join(nodeDir(opts.Dir, id), "data")}
@@ -237,11 +253,13 @@ func newNodeSpec(opts Options, id uint64) (NodeSpec, error) {
 		n.HTTPAddr = net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port+200+off))
 		return n, nil
 	}
-	addrs, err := freeAddrs(opts.Host, 3)
-	if err != nil {
-		return n, err
+	if free == nil {
+		var err error
+		if free, err = freeAddrs(opts.Host, 3); err != nil {
+			return n, err
+		}
 	}
-	n.ClientAddr, n.PeerAddr, n.HTTPAddr = addrs[0], addrs[1], addrs[2]
+	n.ClientAddr, n.PeerAddr, n.HTTPAddr = free[0], free[1], free[2]
 	return n, nil
 }
 
@@ -858,7 +876,7 @@ func (c *Cluster) AddNodeAt(ctx context.Context, peerAddr string) (NodeSpec, err
 			return NodeSpec{}, err
 		}
 	}
-	n, err := newNodeSpec(opts, id)
+	n, err := newNodeSpec(opts, id, nil)
 	if err != nil {
 		return NodeSpec{}, err
 	}

@@ -12,7 +12,8 @@
 # decide most runs' p99: every node's WAL shares the disk, so one stall
 # holds up every node's fsync at once), and proposal-to-commit p50 and
 # p99, for the puts that the leader itself received. Prints a Markdown
-# table with the load average.
+# table with the load average, then each mode's median p99 over the rounds
+# and how many rounds met the goal.
 #
 # Usage: scripts/bench-10node.sh [TOTAL] [ROUNDS]   (defaults 2000 and 2)
 # Env:   GOCLI (a built gocli; default: build one), BENCH_DIR (default: temp)
@@ -90,13 +91,27 @@ run() { # run MODE: prints one table row
 		"$(slower 0.008 consensus_wal_fsync_seconds <<<"$metrics")" \
 		"$(quantile 0.5 consensus_proposal_commit_seconds <<<"$metrics")" "$(quantile 0.99 consensus_proposal_commit_seconds <<<"$metrics")" "$load"
 	"$G" sandbox down --purge --name ten >/dev/null
+	echo "$p99" >>"$work/p99-$mode"
+}
+
+summary() { # summary MODE: the median p99 over the rounds, and the rounds under the goal
+	sort -n "$work/p99-$1" | awk -v mode="$1" '
+		{ v[NR] = $1; if ($1 < 8.3) met++ }
+		END {
+			med = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "%s: median p99 %.1f ms over %d rounds; under 8.3 ms in %d of %d\n", mode, med, NR, met, NR
+		}'
 }
 
 echo "10-node sandbox, 200 puts/s of 256 bytes (50 KB/s), 8 clients on 2 connections, $TOTAL puts per run; $(nproc) CPUs"
 echo
 echo "| mode | puts/s | p50 ms | p99 ms (goal < 8.3) | leader fsync p50 / p99 ms | leader fsyncs > 8 ms | leader proposal→commit p50 / p99 ms | load avg at start |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+rm -f "$work/p99-in-process" "$work/p99-processes"
 for _ in $(seq "$ROUNDS"); do
 	run in-process
 	run processes
 done
+echo
+summary in-process
+summary processes

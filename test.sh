@@ -121,7 +121,7 @@ go test ./sandbox/bench -run '^$' -bench 'Rate10Nodes' -benchtime 400x | grep Be
 # run looks for log entries that would panic the decoder or Apply (every
 # node applies whatever the log holds). The put and range benchmarks run
 # briefly so their CPU-per-operation figures cannot rot (no pass/fail on
-# speed; docs/sandbox.md says how to measure).
+# speed; docs/sandbox-performance.md says how to measure).
 step "consensus/kv: fuzz the command decoder (10 s); apply, put and range CPU benchmarks (smoke)"
 go test ./consensus/kv -run '^$' -fuzz '^FuzzDecodeCommand$' -fuzztime 10s
 go test ./consensus/kv -run '^$' -bench 'ApplyPut' -benchtime 20000x | grep Benchmark

@@ -891,7 +891,7 @@ func (n *Node) apply(ents []*raftpb.Entry) error {
 	// and wake for once rather than per response. Against a 3-node
 	// --processes sandbox, a 64-client put benchmark's client spent
 	// 12-14% less CPU and the cluster served 3124-3616 puts/s instead of
-	// 2827-3306 in alternating runs (docs/sandbox.md).
+	// 2827-3306 in alternating runs (docs/sandbox-performance.md).
 	results := n.applied0[:0]
 	defer func() {
 		for _, r := range results {

@@ -137,7 +137,7 @@ func startNodeServer(cfg nodeConfig) (*nodeServer, error) {
 		// estimation, whose pings each client connection must answer:
 		// 10000 puts from 64 clients cost the client 12163 write calls
 		// with it and 9891 without, and a 3-node --processes sandbox
-		// served 3328-3483 puts/s instead of 2907-2911 (docs/sandbox.md).
+		// served 3328-3483 puts/s instead of 2907-2911 (docs/sandbox-performance.md).
 		// On loopback 1 MiB is never the limit.
 		grpc.InitialWindowSize(1<<20),
 		grpc.InitialConnWindowSize(1<<20),

@@ -2,7 +2,7 @@
 # Compares `gocli sandbox bench` against a 3-node sandbox (--processes) and a
 # 3-member etcd 3.6 built from the Go module proxy, on the same machine, with
 # the same data-disk location and the same workloads. Prints a Markdown table
-# (docs/sandbox.md keeps the latest one).
+# (docs/sandbox-performance.md keeps the latest one).
 #
 # etcd is built by a tiny wrapper main around etcdmain.Main in a temporary
 # module: it never becomes part of gocli.

@@ -365,3 +365,49 @@ func TestInMemoryClusterPartition(t *testing.T) {
 		t.Fatalf("old leader after healing: %+v %v", rr, err)
 	}
 }
+
+// TestProposalToKilledLeaderIsRetried: a put made on a follower just after
+// its leader died is forwarded to the dead leader, and the connection to
+// it is gone, so the forward never leaves the follower. The follower
+// proposes it again once a new leader is elected: the put succeeds, once,
+// instead of waiting out its deadline with an unknown outcome.
+func TestProposalToKilledLeaderIsRetried(t *testing.T) {
+	// Elections take 1-2 s at a 100 ms tick: the follower still follows
+	// the dead leader when the put comes.
+	c := consensustest.NewCluster(t, 3, consensustest.Options{Tick: 100 * time.Millisecond})
+	ctx := ctxT(t, 60*time.Second)
+	put(t, ctx, c, "warm", "up") // every node has connected to every other
+	lid, err := c.WaitLeader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fid uint64
+	for _, id := range c.Running() {
+		if id != lid {
+			fid = id
+			break
+		}
+	}
+	f := c.Server(fid)
+	if err := c.Kill(lid); err != nil {
+		t.Fatal(err)
+	}
+	// As long as a user's next command takes: the far end's close has
+	// reached the follower's transport, not yet its election timer.
+	time.Sleep(300 * time.Millisecond)
+	if got := f.Node().Leader(); got != lid {
+		t.Fatalf("follower %d already follows %d; the put would not go to the dead leader", fid, got)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := f.Put(pctx, kv.PutRequest{Key: []byte("after-kill"), Value: []byte("v")}); err != nil {
+		t.Fatalf("put on follower %d after its leader %d was killed: %v", fid, lid, err)
+	}
+	r, err := f.Range(pctx, kv.RangeRequest{Key: []byte("after-kill")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Kvs) != 1 || r.Kvs[0].Version != 1 {
+		t.Fatalf("after-kill: %+v, want one key at version 1 (written exactly once)", r.Kvs)
+	}
+}

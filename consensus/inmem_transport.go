@@ -114,8 +114,11 @@ func (t *InmemTransport) push(m *raftpb.Message) {
 }
 
 func (t *InmemTransport) fail(m *raftpb.Message) {
-	if m.GetType() == raftpb.MsgSnap {
+	switch m.GetType() {
+	case raftpb.MsgSnap:
 		t.reportSnapshot(m.GetTo(), false)
+	case raftpb.MsgProp:
+		t.h.ReportDropped(m)
 	}
 	t.h.ReportUnreachable(m.GetTo())
 }

@@ -148,6 +148,7 @@ type report struct {
 	id       uint64
 	snapshot bool
 	ok       bool
+	dropped  *raftpb.Message // a forwarded proposal that never went out
 }
 
 // StartNode opens (or creates) the node's data directory, restores the
@@ -592,6 +593,13 @@ func (h *nodeHandler) ReportUnreachable(id uint64) {
 	}
 }
 
+func (h *nodeHandler) ReportDropped(m *raftpb.Message) {
+	select {
+	case h.reportC <- report{id: m.GetTo(), dropped: m}:
+	default: // its proposals wait for their callers' deadlines instead
+	}
+}
+
 func (h *nodeHandler) ReportSnapshot(id uint64, ok bool) {
 	// Not a hint: raft keeps the follower in snapshot state until told.
 	select {
@@ -664,7 +672,9 @@ func (n *Node) loop() error {
 				n.pendingReads = append(n.pendingReads, <-n.readC)
 			}
 		case r := <-n.reportC:
-			if r.snapshot {
+			if r.dropped != nil {
+				n.reparkDropped(r.dropped)
+			} else if r.snapshot {
 				st := raft.SnapshotFinish
 				if !r.ok {
 					st = raft.SnapshotFailure
@@ -760,6 +770,38 @@ func (n *Node) proposeOne(p *proposal) {
 		err = ErrProposalDropped
 	}
 	n.finish(p.id, proposalResult{err: err})
+}
+
+// reparkDropped parks the proposals of a forwarded MsgProp that the
+// transport could not send (Handler.ReportDropped) with those raft
+// dropped: they never reached a leader, and are proposed again on the
+// next tick or leader change. Without this, a put made on a follower just
+// after its leader died would be lost there and wait out its deadline.
+func (n *Node) reparkDropped(m *raftpb.Message) {
+	if m.GetFrom() != n.id {
+		return
+	}
+	for _, e := range m.GetEntries() {
+		data := e.GetData()
+		if e.GetType() != raftpb.EntryNormal || len(data) < entryHeader || data[0] != entryKindCommand {
+			continue // configuration changes keep their callers' deadlines
+		}
+		id := binary.BigEndian.Uint64(data[1:entryHeader])
+		n.waitMu.Lock()
+		p, waiting := n.waiters[id]
+		if waiting {
+			p.inRaft = false
+		}
+		n.waitMu.Unlock()
+		if !waiting {
+			continue
+		}
+		if len(n.parked) >= n.cfg.ProposalQueue {
+			n.finish(id, proposalResult{err: ErrProposalDropped})
+			continue
+		}
+		n.parked = append(n.parked, p)
+	}
 }
 
 func (n *Node) reproposeParked() {

@@ -42,6 +42,14 @@ type Handler interface {
 	ReportUnreachable(id uint64)
 	// ReportSnapshot says whether a snapshot message to id was sent.
 	ReportSnapshot(id uint64, ok bool)
+	// ReportDropped hands back a proposal (MsgProp) that this node
+	// forwarded to its leader and that never went out: the connection
+	// was down, or broke before the message was written whole. No other
+	// node saw it, so it can be proposed again without being applied
+	// twice. Messages lost after they were written are not reported, nor
+	// are those the fault filter drops (they stand for a lossy network).
+	// Like ReportUnreachable, it must not block for long.
+	ReportDropped(m *raftpb.Message)
 }
 
 // Transport moves raft messages between nodes. Send must not block.
@@ -192,9 +200,13 @@ func (t *TCPTransport) Send(msgs []*raftpb.Message) {
 	}
 }
 
+// fail reports a message that was not written to its connection.
 func (t *TCPTransport) fail(to uint64, m *raftpb.Message) {
-	if m.GetType() == raftpb.MsgSnap {
+	switch m.GetType() {
+	case raftpb.MsgSnap:
 		t.handler.ReportSnapshot(to, false)
+	case raftpb.MsgProp:
+		t.handler.ReportDropped(m)
 	}
 	t.handler.ReportUnreachable(to)
 }
@@ -320,6 +332,7 @@ type peer struct {
 	stop    chan struct{}
 
 	conn      net.Conn
+	closed    *atomic.Bool // set by watch once the far end has closed conn
 	w         *bufio.Writer
 	nextDial  time.Time
 	backoff   time.Duration
@@ -398,7 +411,7 @@ func (p *peer) filter(m *raftpb.Message) bool {
 
 func (p *peer) ensureConn() bool {
 	addr := p.getAddr()
-	if p.conn != nil && addr == p.lastAddr {
+	if p.conn != nil && addr == p.lastAddr && !p.closed.Load() {
 		return true
 	}
 	p.closeConn()
@@ -427,9 +440,30 @@ func (p *peer) ensureConn() bool {
 	}
 	p.backoff = 0
 	p.conn = c
+	p.closed = new(atomic.Bool)
 	p.lastAddr = addr
 	p.w = bufio.NewWriterSize(c, 64<<10)
+	p.t.wg.Add(1)
+	go p.watch(c, p.closed)
 	return true
+}
+
+// watch sets closed once the far end closes c, or c is closed here. The
+// far end never writes on a connection this node dialled, so a read
+// returns only then. Without it, the first message after the far end
+// crashed would be written into the half-closed socket without an error
+// and lost; with it, that message finds the connection gone, is not
+// written, and is reported (a proposal is handed back: ReportDropped).
+// A close by the far end is reported as the peer being unreachable, so
+// raft stops streaming appends to it before a write fails.
+func (p *peer) watch(c net.Conn, closed *atomic.Bool) {
+	defer p.t.wg.Done()
+	var b [1]byte
+	_, err := c.Read(b[:])
+	closed.Store(true)
+	if !errors.Is(err, net.ErrClosed) {
+		p.t.handler.ReportUnreachable(p.id)
+	}
 }
 
 func (p *peer) closeConn() {

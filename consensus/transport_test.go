@@ -12,10 +12,11 @@ type fakeHandler struct {
 	msgs        chan *raftpb.Message
 	unreachable chan uint64
 	snaps       chan bool
+	dropped     chan *raftpb.Message
 }
 
 func newFakeHandler() *fakeHandler {
-	return &fakeHandler{msgs: make(chan *raftpb.Message, 100), unreachable: make(chan uint64, 1000), snaps: make(chan bool, 10)}
+	return &fakeHandler{msgs: make(chan *raftpb.Message, 100), unreachable: make(chan uint64, 1000), snaps: make(chan bool, 10), dropped: make(chan *raftpb.Message, 100)}
 }
 
 func (h *fakeHandler) Process(m *raftpb.Message) { h.msgs <- m }
@@ -26,6 +27,12 @@ func (h *fakeHandler) ReportUnreachable(id uint64) {
 	}
 }
 func (h *fakeHandler) ReportSnapshot(_ uint64, ok bool) { h.snaps <- ok }
+func (h *fakeHandler) ReportDropped(m *raftpb.Message) {
+	select {
+	case h.dropped <- m:
+	default:
+	}
+}
 
 func listen(t *testing.T, addr string) net.Listener {
 	t.Helper()
@@ -159,5 +166,48 @@ func TestFaultsPartition(t *testing.T) {
 	f.SetDelay(0, 0, time.Millisecond, time.Millisecond)
 	if _, d := f.Outbound(1, 2, nil); d < time.Millisecond || d >= 2*time.Millisecond {
 		t.Errorf("delay %v outside [1ms, 2ms)", d)
+	}
+}
+
+// TestTransportHandsBackUnsentProposals: a proposal sent after its
+// recipient closed the connection is not written into the half-closed
+// socket (where it would vanish without an error) but handed back to the
+// node; one the recipient received is not.
+func TestTransportHandsBackUnsentProposals(t *testing.T) {
+	ha, hb := newFakeHandler(), newFakeHandler()
+	a := NewTCPTransport(1, listen(t, "127.0.0.1:0"), ha, TransportOptions{DialTimeout: 200 * time.Millisecond})
+	defer a.Close()
+	b := NewTCPTransport(2, listen(t, "127.0.0.1:0"), hb, TransportOptions{})
+	a.AddPeer(2, b.Addr())
+
+	a.Send([]*raftpb.Message{msg(2, 1, raftpb.MsgProp)})
+	if m := recv(t, hb); m.GetIndex() != 1 {
+		t.Fatalf("got %v", m)
+	}
+	select {
+	case m := <-ha.dropped:
+		t.Fatalf("a delivered proposal was handed back: %v", m)
+	default:
+	}
+
+	// The recipient crashes: a's connection to it is half-closed, which a
+	// notices (and reports) without writing to it.
+	b.Close()
+	select {
+	case id := <-ha.unreachable:
+		if id != 2 {
+			t.Fatalf("unreachable %d, want 2", id)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the peer's close went unnoticed")
+	}
+	a.Send([]*raftpb.Message{msg(2, 2, raftpb.MsgProp)})
+	select {
+	case m := <-ha.dropped:
+		if m.GetIndex() != 2 {
+			t.Fatalf("handed back proposal %d, sent 2", m.GetIndex())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a proposal sent to a closed peer was not handed back")
 	}
 }

@@ -205,7 +205,7 @@ func runPartition(ctx context.Context, opts *PartitionOptions) error {
 		if err := c.Partition(ctx, opts.Groups); err != nil {
 			return cliErr(fmt.Errorf("partition: %w", err), opts.Name)
 		}
-		return opts.Factory.Render(faultResult{OK: true, Message: "partitioned " + describeFaults(sandbox.FaultSpec{Partition: opts.Groups}, nil)})
+		return opts.Factory.Render(faultResult{OK: true, Message: "applied " + describeFaults(sandbox.FaultSpec{Partition: opts.Groups}, nil) + " (gocli sandbox heal removes it)"})
 	})
 }
 

@@ -411,3 +411,51 @@ func TestProposalToKilledLeaderIsRetried(t *testing.T) {
 		t.Fatalf("after-kill: %+v, want one key at version 1 (written exactly once)", r.Kvs)
 	}
 }
+
+// TestReadReissuedToNewLeader: a linearizable read on a follower whose
+// round went to a leader that never answers is asked again of the next
+// leader as soon as the follower learns of it, not only when the
+// follower's retry timer (two election timeouts) fires. Node 1 has an
+// election timeout of 10 s here, so that timer would fire after 20 s,
+// long after the read's deadline, and node 1 never campaigns; its
+// messages to the leader are cut, so its round is lost, and the leader
+// hands over to the third node.
+func TestReadReissuedToNewLeader(t *testing.T) {
+	c := consensustest.NewCluster(t, 3, consensustest.Options{Configure: func(cfg *consensus.Config) {
+		if cfg.ID == 1 {
+			cfg.ElectionTicks = 500
+		}
+	}})
+	ctx := ctxT(t, 60*time.Second)
+	put(t, ctx, c, "k", "v")
+	lid, err := c.WaitLeader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lid == 1 {
+		t.Fatal("node 1 became leader with a 10 s election timeout")
+	}
+	f := c.Server(1)
+	for f.Node().Leader() != lid { // node 1 has heard of the leader
+		if ctx.Err() != nil {
+			t.Fatal("node 1 never learned the leader")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	c.Faults.Cut(1, lid)
+	read := make(chan error, 1)
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	go func() {
+		_, err := f.Range(rctx, kv.RangeRequest{Key: []byte("k")})
+		read <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // the round has gone to the old leader
+	to := 6 - 1 - lid                   // the third node
+	if err := c.Server(lid).Node().TransferLeadership(ctx, to); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-read; err != nil {
+		t.Fatalf("read on node 1 after leadership moved from %d to %d: %v", lid, to, err)
+	}
+}

@@ -833,6 +833,20 @@ func (n *Node) retryReads() {
 	}
 }
 
+// reissueReads sends the read batches in flight to a new leader at once.
+// A round forwarded to the old one is likely lost with it (a follower
+// reads through its leader), and would otherwise wait for retryReads: a
+// read on a follower just after its leader died took two election
+// timeouts where a write took one election. A round has no effect but
+// its answer, so asking again is safe, and a late answer to the old
+// round finds no batch and is ignored.
+func (n *Node) reissueReads() {
+	for id, b := range n.readBatches {
+		delete(n.readBatches, id)
+		n.pendingReads = append(n.pendingReads, b.reqs...)
+	}
+}
+
 func (n *Node) handleReady(rd raft.Ready) error {
 	if rd.SoftState != nil {
 		n.onSoftState(rd.SoftState)
@@ -907,6 +921,9 @@ func (n *Node) onSoftState(ss *raft.SoftState) {
 		n.lead = ss.Lead
 		n.leaderID.Store(ss.Lead)
 		n.retryParked = true // on the next loop turn, outside this Ready
+		if ss.Lead != 0 {
+			n.reissueReads()
+		}
 		n.metrics.leaderChanges.Inc()
 		n.log.Info("leader changed", "leader", fmt.Sprintf("%x", ss.Lead), "term", n.rn.BasicStatus().GetTerm())
 		n.events.Publish(Event{Type: EventLeaderChanged, Node: n.id, Term: n.rn.BasicStatus().GetTerm(), Leader: ss.Lead, Time: time.Now()})

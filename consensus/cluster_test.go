@@ -381,13 +381,7 @@ func TestProposalToKilledLeaderIsRetried(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var fid uint64
-	for _, id := range c.Running() {
-		if id != lid {
-			fid = id
-			break
-		}
-	}
+	fid := c.Follower(lid)
 	f := c.Server(fid)
 	if err := c.Kill(lid); err != nil {
 		t.Fatal(err)
@@ -451,7 +445,7 @@ func TestReadReissuedToNewLeader(t *testing.T) {
 		read <- err
 	}()
 	time.Sleep(100 * time.Millisecond) // the round has gone to the old leader
-	to := 6 - 1 - lid                   // the third node
+	to := 6 - 1 - lid                  // the third node
 	if err := c.Server(lid).Node().TransferLeadership(ctx, to); err != nil {
 		t.Fatal(err)
 	}

@@ -63,12 +63,19 @@ func recv(t *testing.T, h *fakeHandler) *raftpb.Message {
 	}
 }
 
-func TestTransportDeliverFilterReconnect(t *testing.T) {
-	ha, hb := newFakeHandler(), newFakeHandler()
-	a := NewTCPTransport(1, listen(t, "127.0.0.1:0"), ha, TransportOptions{DialTimeout: 200 * time.Millisecond})
-	defer a.Close()
-	b := NewTCPTransport(2, listen(t, "127.0.0.1:0"), hb, TransportOptions{})
+// transportPair starts transports 1 and 2 on loopback, 1 knowing 2 as a
+// peer; the caller closes them.
+func transportPair(t *testing.T) (a, b *TCPTransport, ha, hb *fakeHandler) {
+	ha, hb = newFakeHandler(), newFakeHandler()
+	a = NewTCPTransport(1, listen(t, "127.0.0.1:0"), ha, TransportOptions{DialTimeout: 200 * time.Millisecond})
+	b = NewTCPTransport(2, listen(t, "127.0.0.1:0"), hb, TransportOptions{})
 	a.AddPeer(2, b.Addr())
+	return a, b, ha, hb
+}
+
+func TestTransportDeliverFilterReconnect(t *testing.T) {
+	a, b, ha, hb := transportPair(t)
+	defer a.Close()
 
 	a.Send([]*raftpb.Message{msg(2, 1, raftpb.MsgApp)})
 	if m := recv(t, hb); m.GetIndex() != 1 || m.GetFrom() != 1 {
@@ -174,11 +181,8 @@ func TestFaultsPartition(t *testing.T) {
 // socket (where it would vanish without an error) but handed back to the
 // node; one the recipient received is not.
 func TestTransportHandsBackUnsentProposals(t *testing.T) {
-	ha, hb := newFakeHandler(), newFakeHandler()
-	a := NewTCPTransport(1, listen(t, "127.0.0.1:0"), ha, TransportOptions{DialTimeout: 200 * time.Millisecond})
+	a, b, ha, hb := transportPair(t)
 	defer a.Close()
-	b := NewTCPTransport(2, listen(t, "127.0.0.1:0"), hb, TransportOptions{})
-	a.AddPeer(2, b.Addr())
 
 	a.Send([]*raftpb.Message{msg(2, 1, raftpb.MsgProp)})
 	if m := recv(t, hb); m.GetIndex() != 1 {

@@ -166,6 +166,18 @@ func (c *Cluster) Running() []uint64 {
 	return ids
 }
 
+// Follower returns the running node with the highest ID other than
+// leader (0 when there is none): a node whose requests are forwarded.
+func (c *Cluster) Follower(leader uint64) uint64 {
+	ids := c.Running()
+	for i := len(ids) - 1; i >= 0; i-- {
+		if ids[i] != leader {
+			return ids[i]
+		}
+	}
+	return 0
+}
+
 // Addr returns the peer address of node id.
 func (c *Cluster) Addr(id uint64) string {
 	c.mu.Lock()

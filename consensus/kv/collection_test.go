@@ -22,12 +22,7 @@ func TestCollection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var fid uint64
-	for _, id := range c.Running() {
-		if id != lid {
-			fid = id
-		}
-	}
+	fid := c.Follower(lid)
 	leader, err := kv.NewCollection[account](c.Server(lid), "/accounts/", nil)
 	if err != nil {
 		t.Fatal(err)

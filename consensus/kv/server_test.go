@@ -24,12 +24,7 @@ func TestServerKV(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Write through a follower: proposals are forwarded to the leader.
-	var f *kv.Server
-	for _, id := range c.Running() {
-		if id != lid {
-			f = c.Server(id)
-		}
-	}
+	f := c.Server(c.Follower(lid))
 	pr, err := f.Put(ctx, kv.PutRequest{Key: []byte("a/1"), Value: []byte("x")})
 	if err != nil {
 		t.Fatal(err)
@@ -156,12 +151,7 @@ func TestLeaseExpiryDeletesKeys(t *testing.T) {
 		t.Fatalf("time to live = %+v, %v", ttl, err)
 	}
 	// Keep-alive through a follower keeps it past its TTL.
-	var f *kv.Server
-	for _, id := range c.Running() {
-		if id != lid {
-			f = c.Server(id)
-		}
-	}
+	f := c.Server(c.Follower(lid))
 	deadline := time.Now().Add(3 * time.Second) // past the 2s TTL
 	for time.Now().Before(deadline) {
 		if _, err := f.LeaseKeepAlive(ctx, lg.ID); err != nil {

@@ -125,6 +125,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"get", "k", "--consistency", "x"}, "--consistency"},
 		{[]string{"put", "k", "v", "--lease", "zz"}, `lease "zz"`},
 		{[]string{"lease", "grant", "0"}, `TTL "0"`},
+		{[]string{"lease", "timetolive", "zz"}, `lease "zz"`},
 		{[]string{"check", "--nemesis", "meteor"}, `nemesis "meteor"`},
 		{[]string{"check", "--duration", "10ms"}, "--duration"},
 		{[]string{"bench", "scan"}, `operation "scan"`},
@@ -272,8 +273,26 @@ func TestRunUpAndUse(t *testing.T) {
 	if err := json.Unmarshal([]byte(must("json", "lease", "grant", "30")), &lr); err != nil || lr.ID == "" || lr.TTL != 30 {
 		t.Fatalf("lease grant -o json = %+v, %v", lr, err)
 	}
+	must("text", "put", "leased/1", "v", "--lease", lr.ID)
+	if s := must("text", "lease", "list"); !strings.Contains(s, "found 1 leases\n"+lr.ID+"\n") {
+		t.Fatalf("lease list = %q, want lease %s", s, lr.ID)
+	}
+	var ttl leaseTTLResult
+	if err := json.Unmarshal([]byte(must("json", "lease", "timetolive", lr.ID, "--keys")), &ttl); err != nil ||
+		ttl.GrantedTTL != 30 || ttl.TTL <= 0 || ttl.TTL > 30 || len(ttl.Keys) != 1 || ttl.Keys[0] != "leased/1" {
+		t.Fatalf("lease timetolive --keys -o json = %+v, %v", ttl, err)
+	}
+	if s := must("text", "lease", "timetolive", lr.ID, "--keys"); !strings.Contains(s, "granted with TTL(30s)") || !strings.Contains(s, "attached keys([leased/1])") {
+		t.Fatalf("lease timetolive --keys = %q", s)
+	}
 	if s := must("text", "lease", "revoke", lr.ID); !strings.Contains(s, "revoked") {
 		t.Fatalf("lease revoke = %q", s)
+	}
+	if s := must("text", "lease", "timetolive", lr.ID); !strings.Contains(s, "already expired") {
+		t.Fatalf("lease timetolive after revoke = %q", s)
+	}
+	if s := must("text", "lease", "list"); !strings.HasPrefix(s, "found 0 leases") {
+		t.Fatalf("lease list after revoke = %q", s)
 	}
 	var st sandbox.Status
 	if err := json.Unmarshal([]byte(must("json", "status")), &st); err != nil || st.Leader == 0 || len(st.Nodes) != 3 {

@@ -759,23 +759,30 @@ func (n *Node) proposeOne(p *proposal) {
 		return
 	}
 	if errors.Is(err, raft.ErrProposalDropped) {
-		// Dropped proposals never entered the log.
-		n.waitMu.Lock()
-		p.inRaft = false
-		n.waitMu.Unlock()
-		if len(n.parked) < n.cfg.ProposalQueue {
-			n.parked = append(n.parked, p)
-			return
-		}
-		err = ErrProposalDropped
+		n.park(p) // dropped proposals never entered the log
+		return
 	}
 	n.finish(p.id, proposalResult{err: err})
 }
 
+// park keeps a proposal that no leader has seen until a leader is known
+// (reproposeParked), or fails it with ErrProposalDropped when
+// ProposalQueue proposals are waiting already.
+func (n *Node) park(p *proposal) {
+	n.waitMu.Lock()
+	p.inRaft = false
+	n.waitMu.Unlock()
+	if len(n.parked) >= n.cfg.ProposalQueue {
+		n.finish(p.id, proposalResult{err: ErrProposalDropped})
+		return
+	}
+	n.parked = append(n.parked, p)
+}
+
 // reparkDropped parks the proposals of a forwarded MsgProp that the
-// transport could not send (Handler.ReportDropped) with those raft
-// dropped: they never reached a leader, and are proposed again on the
-// next tick or leader change. Without this, a put made on a follower just
+// transport could not send (Handler.ReportDropped), as proposeOne parks
+// those raft dropped: they never reached a leader, and are proposed again
+// on the next tick or leader change. Without this, a put made on a follower just
 // after its leader died would be lost there and wait out its deadline.
 func (n *Node) reparkDropped(m *raftpb.Message) {
 	if m.GetFrom() != n.id {
@@ -786,21 +793,12 @@ func (n *Node) reparkDropped(m *raftpb.Message) {
 		if e.GetType() != raftpb.EntryNormal || len(data) < entryHeader || data[0] != entryKindCommand {
 			continue // configuration changes keep their callers' deadlines
 		}
-		id := binary.BigEndian.Uint64(data[1:entryHeader])
 		n.waitMu.Lock()
-		p, waiting := n.waiters[id]
-		if waiting {
-			p.inRaft = false
-		}
+		p, waiting := n.waiters[binary.BigEndian.Uint64(data[1:entryHeader])]
 		n.waitMu.Unlock()
-		if !waiting {
-			continue
+		if waiting {
+			n.park(p)
 		}
-		if len(n.parked) >= n.cfg.ProposalQueue {
-			n.finish(id, proposalResult{err: ErrProposalDropped})
-			continue
-		}
-		n.parked = append(n.parked, p)
 	}
 }
 

@@ -53,6 +53,9 @@ func parseLease(s string) (clientv3.LeaseID, error) {
 	return clientv3.LeaseID(id), nil
 }
 
+// leaseHex is how lease IDs are printed, and what parseLease reads back.
+func leaseHex(id clientv3.LeaseID) string { return strconv.FormatInt(int64(id), 16) }
+
 func dataErr(what string, err error, name string) error {
 	return cliErr(fmt.Errorf("%s: %w", what, err), name)
 }

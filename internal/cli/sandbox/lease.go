@@ -146,7 +146,7 @@ func runLease(ctx context.Context, opts *LeaseOptions) error {
 		return err
 	}
 	defer cli.Close()
-	hex := strconv.FormatInt(int64(opts.ID), 16)
+	hex := leaseHex(opts.ID)
 	switch opts.Op {
 	case "grant":
 		rctx, cancel := withTimeout(ctx)
@@ -155,7 +155,7 @@ func runLease(ctx context.Context, opts *LeaseOptions) error {
 		if err != nil {
 			return dataErr("lease grant", err, opts.Name)
 		}
-		return opts.Factory.Render(leaseResult{ID: strconv.FormatInt(int64(resp.ID), 16), TTL: resp.TTL, op: "grant"})
+		return opts.Factory.Render(leaseResult{ID: leaseHex(resp.ID), TTL: resp.TTL, op: "grant"})
 	case "revoke":
 		rctx, cancel := withTimeout(ctx)
 		defer cancel()
@@ -188,7 +188,7 @@ func runLease(ctx context.Context, opts *LeaseOptions) error {
 		}
 		r := leaseListResult{Leases: []string{}}
 		for _, l := range resp.Leases {
-			r.Leases = append(r.Leases, strconv.FormatInt(int64(l.ID), 16))
+			r.Leases = append(r.Leases, leaseHex(l.ID))
 		}
 		return opts.Factory.Render(r)
 	}
